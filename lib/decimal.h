@@ -1,0 +1,91 @@
+/*
+ * decimal.h - exact decimal arithmetic over GMP rationals (internal).
+ *
+ * Why rationals and not scaled integers: the law divides (family income by
+ * the number of persons, yearly income by 12) and then compares the
+ * quotient with a criterion.  A scaled integer would force a rounding at
+ * every division, and the act says nothing about rounding there.  With
+ * mpq_t every intermediate value is exact, comparisons are exact, and the
+ * only roundings are the ones a rule file writes down.
+ *
+ * Every function that can fail takes a kr_error and returns KR_OK or a
+ * negative kr_code; none of them prints, exits or traps (division by zero
+ * is checked before GMP sees it).
+ */
+#ifndef KR_DECIMAL_H
+#define KR_DECIMAL_H
+
+#include <stddef.h>
+#include <gmp.h>
+#include "kryterium.h"
+
+/* Longest decimal literal accepted (digits), to bound GMP allocations. */
+#define KR_DEC_MAX_DIGITS 200
+/* Bound on numerator+denominator size after an operation (bits). */
+#define KR_DEC_MAX_BITS 4096
+
+typedef enum {
+    KR_ROUND_HALF_UP = 0,  /* ties away from zero: 0.125 -> 0.13, -0.125 -> -0.13 */
+    KR_ROUND_HALF_EVEN,    /* ties to even digit:  0.125 -> 0.12, 0.135 -> 0.14 */
+    KR_ROUND_DOWN,         /* toward zero */
+    KR_ROUND_UP,           /* away from zero */
+    KR_ROUND_FLOOR,        /* toward -infinity */
+    KR_ROUND_CEILING       /* toward +infinity */
+} kr_round_mode;
+
+/*
+ * Parse strict decimal text into q: -?[0-9]+(\.[0-9]+)?%?  (a trailing '%'
+ * divides by 100: "130%" is 13/10).  No white space, no exponent, no '+',
+ * no hex.  len is the length of s (s need not be NUL-terminated).
+ * Returns KR_OK, KR_EPARSE for malformed text, KR_ELIMIT past
+ * KR_DEC_MAX_DIGITS digits.  err may be NULL; the message names the text.
+ */
+int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err);
+
+/* Parse a rounding mode name: "half-up", "half-even", "down", "up",
+ * "floor", "ceiling" (underscore accepted for '-').  Returns 0 or -1. */
+int kr_dec_round_mode_parse(kr_round_mode *out, const char *s, size_t len);
+const char *kr_dec_round_mode_name(kr_round_mode m);
+
+/*
+ * out = step * R(x / step), R the rounding mode.  step > 0 (e.g. 1/100 for
+ * the grosz, 1 for whole zloty, 1/10 for 10 groszy).  out may alias x.
+ * Returns KR_OK or KR_EDIVZERO/KR_EINVALID when step <= 0.
+ */
+int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
+                 kr_round_mode mode, kr_error *err);
+
+/* out = a / b; KR_EDIVZERO when b == 0.  out may alias a or b. */
+int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err);
+
+/* KR_ELIMIT when q is bigger than KR_DEC_MAX_BITS (checked after ops). */
+int kr_dec_check_size(mpq_srcptr q, kr_error *err);
+
+/* 1 when q has a finite decimal expansion (denominator 2^a 5^b). */
+int kr_dec_is_terminating(mpq_srcptr q);
+
+/*
+ * Exact text of q into a malloc'd string (free with free()).
+ * - finite expansion: plain decimal with a dot, at least min_decimals
+ *   digits after the dot ("713.00" for 713 with min_decimals 2, "0.125"),
+ *   "-" for negatives, never "-0";
+ * - otherwise the reduced fraction "n/d" ("2000/3").
+ * Returns NULL only on allocation failure.
+ */
+char *kr_dec_to_string(mpq_srcptr q, unsigned min_decimals);
+
+/*
+ * Text of q rounded to exactly `decimals` digits with mode, into a malloc'd
+ * string: kr_dec_to_fixed(2000/3, 2, HALF_UP) = "666.67".
+ */
+char *kr_dec_to_fixed(mpq_srcptr q, unsigned decimals, kr_round_mode mode);
+
+/*
+ * Human format of an already-fixed decimal string ("1010.00", "-5.5"):
+ * lang "pl": group thousands with a space, decimal comma -> "1 010,00";
+ * lang "en": group with ',' and a dot -> "1,010.00".
+ * Returns malloc'd string or NULL on allocation failure / bad input.
+ */
+char *kr_dec_group(const char *fixed, const char *lang);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * kryterium.h - the one public header of libkryterium.
+ *
+ * libkryterium loads benefit rules from XML rule files, checks them, and
+ * evaluates them on a household with exact decimal arithmetic, producing
+ * eligibility, amounts and a trace of why.
+ *
+ * Ownership
+ *  1. A `T **out` parameter: on success the caller owns *out and frees it
+ *     with kr_T_free(); on failure *out is set to NULL.
+ *  2. A function that returns a pointer lends it: it stays valid until the
+ *     object named in its comment (the parent) is freed.
+ *  3. Strings handed over as `char **out` are freed with kr_free().
+ *  4. kr_*_free(NULL) does nothing.
+ *  5. Inputs are never consumed: what the library keeps, it copies.
+ *
+ * Errors
+ *  Every function that can fail returns KR_OK (0) or a negative kr_code and
+ *  fills the caller's kr_error (which may be NULL).  The first error wins:
+ *  a cleanup path never overwrites the root cause.  The library never
+ *  prints and never exits.
+ *
+ * Threads
+ *  A kr_rules is immutable once kr_rules_compile() succeeded and may be
+ *  shared by any number of threads evaluating at once.  kr_app and
+ *  kr_result belong to one thread at a time.  The first kr_rules_new()
+ *  initialises libxml2 once (pthread_once); libkryterium never calls
+ *  xmlCleanupParser().
+ *
+ * Numbers
+ *  Amounts cross this interface as exact decimal strings with a dot
+ *  ("1010.00"), never as floating point; a value with no finite decimal
+ *  expansion is written as a reduced fraction ("2000/3").
+ */
+#ifndef KRYTERIUM_H
+#define KRYTERIUM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KR_VERSION "0.1.0"
+
+typedef enum {
+    KR_OK = 0,
+    KR_ERROR = -1,     /* internal error */
+    KR_ENOMEM = -2,    /* out of memory */
+    KR_EIO = -3,       /* a file could not be opened or read */
+    KR_EPARSE = -4,    /* malformed XML, number, date or formula */
+    KR_EINVALID = -5,  /* well-formed but wrong: unknown name, bad type,
+                          overlapping periods, value out of bounds ... */
+    KR_ELIMIT = -6,    /* a size, depth or precision cap was hit */
+    KR_EDIVZERO = -7,  /* a formula divided by zero */
+    KR_ENOTFOUND = -8, /* no such benefit, value or parameter */
+    KR_EEVAL = -9      /* evaluation failed: no parameter value in force,
+                          a required input missing, overlapping cases */
+} kr_code;
+
+#define KR_ERROR_MSG_SIZE 512
+
+/* Transparent on purpose: it lives on the caller's stack. */
+typedef struct {
+    kr_code code;
+    int sys_errno;             /* errno for KR_EIO, else 0 */
+    char file[256];            /* file being read, "" when none */
+    unsigned long line;        /* 0 = unknown */
+    unsigned long column;      /* 0 = unknown */
+    char msg[KR_ERROR_MSG_SIZE];
+} kr_error;
+
+#define KR_ERROR_INIT { KR_OK, 0, "", 0, 0, "" }
+
+/** Reset an error to KR_ERROR_INIT. */
+void kr_error_clear(kr_error *err);
+
+/** Short English name of a code ("invalid", "parse error", ...). */
+const char *kr_code_name(int code);
+
+/** Free a string the library handed over through `char **out`. */
+void kr_free(void *p);
+
+/** Version string of the library, KR_VERSION at build time. */
+const char *kr_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Rule sets                                                           */
+
+typedef struct kr_rules kr_rules;
+
+/** Create an empty rule set. */
+int kr_rules_new(kr_rules **out, kr_error *err);
+
+/**
+ * Add a rule file, or every `*.xml` rule file directly inside a directory
+ * (sorted by name; subdirectories are not entered).  Files whose root is
+ * not <rules> (test files) are skipped in a directory and refused when
+ * named directly.  Later files may override earlier parameters only
+ * through an explicit <override>.
+ * @return KR_OK, KR_EIO, KR_EPARSE, KR_EINVALID or KR_ELIMIT with the file
+ *         and line in err.
+ */
+int kr_rules_add_path(kr_rules *rules, const char *path, kr_error *err);
+
+/** Add a rule file held in memory; `name` is used in messages. */
+int kr_rules_add_memory(kr_rules *rules, const char *name,
+                        const char *buf, size_t len, kr_error *err);
+
+/**
+ * Resolve references, check types and units, find cycles and compile the
+ * formulas.  After success the rule set is immutable and thread-safe; no
+ * more files can be added.
+ */
+int kr_rules_compile(kr_rules *rules, kr_error *err);
+
+void kr_rules_free(kr_rules *rules);
+
+/** SHA-256 (hex) over the loaded files' bytes in load order. */
+const char *kr_rules_digest(const kr_rules *rules);
+
+/** Loaded packs (one per file): id, version and file name, borrowed. */
+size_t kr_rules_pack_count(const kr_rules *rules);
+const char *kr_rules_pack_id(const kr_rules *rules, size_t i);
+const char *kr_rules_pack_version(const kr_rules *rules, size_t i);
+const char *kr_rules_pack_file(const kr_rules *rules, size_t i);
+
+/** Benefits the rule set defines, in load order. */
+size_t kr_rules_benefit_count(const kr_rules *rules);
+const char *kr_rules_benefit_id(const kr_rules *rules, size_t i);
+/** Name in `lang` ("pl", "en"), falling back to Polish, then the id. */
+const char *kr_rules_benefit_name(const kr_rules *rules, size_t i,
+                                  const char *lang);
+
+/* ------------------------------------------------------------------ */
+/* Applications                                                        */
+
+typedef struct kr_app kr_app;
+
+/**
+ * Read an application file.  The rule set (compiled) says which inputs
+ * exist and their types; anything else is an error naming the file, line
+ * and field.
+ */
+int kr_app_parse_file(kr_app **out, const kr_rules *rules, const char *path,
+                      kr_error *err);
+
+/** Same from memory; `name` is used in messages. */
+int kr_app_parse_memory(kr_app **out, const kr_rules *rules,
+                        const char *name, const char *buf, size_t len,
+                        kr_error *err);
+
+void kr_app_free(kr_app *app);
+
+/** Application id ("" if none), borrowed from app. */
+const char *kr_app_id(const kr_app *app);
+/** Application date as "YYYY-MM-DD", borrowed from app. */
+const char *kr_app_date(const kr_app *app);
+/** Benefits the application asks for (may be none = all). */
+size_t kr_app_requested_count(const kr_app *app);
+const char *kr_app_requested(const kr_app *app, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Evaluation                                                          */
+
+typedef struct kr_result kr_result;
+
+#define KR_EVAL_TRACE 1u /* record what each value was computed from */
+
+typedef struct {
+    unsigned version;          /* KR_EVAL_OPTS_VERSION */
+    const char *date;          /* "YYYY-MM-DD"; NULL = application date */
+    const char *const *benefits; /* ids to evaluate; NULL/0 = those the
+                                    application asks for, else all */
+    size_t nbenefits;
+    const char *const *set;    /* what-if overrides "name=value":
+                                  a parameter, a household input, or
+                                  "PERSON_ID.input" */
+    size_t nset;
+    unsigned flags;            /* KR_EVAL_* */
+} kr_eval_opts;
+
+#define KR_EVAL_OPTS_VERSION 1
+#define KR_EVAL_OPTS_INIT { KR_EVAL_OPTS_VERSION, NULL, NULL, 0, NULL, 0, 0 }
+
+/**
+ * Evaluate the benefits on an application.  Evaluation is lazy and
+ * memoized; the result keeps the evaluation state so that further named
+ * values can be asked for with kr_result_value().
+ * @return KR_OK; KR_ENOTFOUND for an unknown benefit or --set name;
+ *         KR_EEVAL, KR_EDIVZERO, KR_ELIMIT when a formula cannot be
+ *         evaluated (the message names the rule file and line).
+ */
+int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
+            const kr_eval_opts *opts, kr_error *err);
+
+void kr_result_free(kr_result *res);
+
+/** Evaluation date "YYYY-MM-DD", borrowed from res. */
+const char *kr_result_date(const kr_result *res);
+
+size_t kr_result_benefit_count(const kr_result *res);
+const char *kr_result_benefit_id(const kr_result *res, size_t i);
+const char *kr_result_benefit_name(const kr_result *res, size_t i,
+                                   const char *lang);
+/** Legal basis of the benefit ("" if none), borrowed. */
+const char *kr_result_benefit_ref(const kr_result *res, size_t i);
+/** 1 granted, 0 not. */
+int kr_result_benefit_granted(const kr_result *res, size_t i);
+/** Amount as an exact decimal string ("713.00"); "0.00"-style zero when
+ *  not granted; NULL when the benefit defines no amount. */
+const char *kr_result_benefit_amount(const kr_result *res, size_t i);
+/** Lower and upper bound of the range the office may grant within, or
+ *  NULL when the benefit defines no range. */
+const char *kr_result_benefit_range_min(const kr_result *res, size_t i);
+const char *kr_result_benefit_range_max(const kr_result *res, size_t i);
+/** Why an eligible benefit pays nothing or was capped/raised, in lang;
+ *  "" when there is nothing to say.  Borrowed from res. */
+const char *kr_result_benefit_note(const kr_result *res, size_t i,
+                                   const char *lang);
+
+size_t kr_result_condition_count(const kr_result *res, size_t i);
+const char *kr_result_condition_id(const kr_result *res, size_t i,
+                                   size_t j);
+/** Label of the condition in lang, borrowed. */
+const char *kr_result_condition_label(const kr_result *res, size_t i,
+                                      size_t j, const char *lang);
+const char *kr_result_condition_ref(const kr_result *res, size_t i,
+                                    size_t j);
+int kr_result_condition_met(const kr_result *res, size_t i, size_t j);
+/** The reason with the figures filled in, in lang, borrowed from res. */
+const char *kr_result_condition_reason(const kr_result *res, size_t i,
+                                       size_t j, const char *lang);
+
+/**
+ * Value of any named input, parameter or value, evaluated now if it was
+ * not yet.  `name` is "id" for a household-level name, "PERSON_ID.id" for
+ * a per-person one.  *out is an exact decimal, "true"/"false", a date
+ * "YYYY-MM-DD" or text; borrowed from res.
+ */
+int kr_result_value(const char **out, kr_result *res, const char *name,
+                    kr_error *err);
+
+/**
+ * The trace of benefit i as an indented tree, one figure a line, with
+ * values, parameter validity periods, sources and legal references, in
+ * lang.  Needs KR_EVAL_TRACE.  Free *out with kr_free().
+ */
+int kr_result_explain(char **out, const kr_result *res, size_t i,
+                      const char *lang, kr_error *err);
+
+/**
+ * Format an exact decimal string for a person to read:
+ * "pl": "1 010,00 zł"; "en": "PLN 1,010.00".  Fractions ("2000/3") are
+ * shown rounded half-up to the grosz.  Free *out with kr_free().
+ */
+int kr_format_money(char **out, const char *decimal, const char *lang,
+                    kr_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Rule tests                                                          */
+
+typedef struct kr_test_report kr_test_report;
+
+/**
+ * Run the rule tests in one test file (root element <tests>).  The rule
+ * files the test file names (attribute rules=, relative to the test
+ * file) are loaded unless `rules` is given, which is then used instead.
+ */
+int kr_tests_run_file(kr_test_report **out, const char *path,
+                      const kr_rules *rules, kr_error *err);
+
+void kr_test_report_free(kr_test_report *rep);
+
+size_t kr_test_report_count(const kr_test_report *rep);
+const char *kr_test_report_id(const kr_test_report *rep, size_t i);
+/** Where the expected figures come from (the test's source=). */
+const char *kr_test_report_source(const kr_test_report *rep, size_t i);
+int kr_test_report_passed(const kr_test_report *rep, size_t i);
+/** For a failed test: expected versus got, one per line, then the trace
+ *  of the benefits concerned; "" for a passed test.  Borrowed. */
+const char *kr_test_report_detail(const kr_test_report *rep, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
