@@ -184,7 +184,8 @@ typedef struct {
 #define KR_EVAL_OPTS_INIT { KR_EVAL_OPTS_VERSION, NULL, NULL, 0, NULL, 0, 0 }
 
 /**
- * Evaluate the benefits on an application.  Evaluation is lazy and
+ * Evaluate the benefits on an application.  The result borrows rules and
+ * app: both must outlive it.  Evaluation is lazy and
  * memoized; the result keeps the evaluation state so that further named
  * values can be asked for with kr_result_value().
  * @return KR_OK; KR_ENOTFOUND for an unknown benefit or --set name;
@@ -211,7 +212,7 @@ int kr_result_benefit_granted(const kr_result *res, size_t i);
  *  not granted; NULL when the benefit defines no amount. */
 const char *kr_result_benefit_amount(const kr_result *res, size_t i);
 /** Lower and upper bound of the range the office may grant within, or
- *  NULL when the benefit defines no range. */
+ *  NULL when the benefit defines no range or is not granted. */
 const char *kr_result_benefit_range_min(const kr_result *res, size_t i);
 const char *kr_result_benefit_range_max(const kr_result *res, size_t i);
 /** Why an eligible benefit pays nothing or was capped/raised, in lang;

@@ -1,0 +1,517 @@
+/*
+ * decimal.c - exact decimal arithmetic over GMP rationals.
+ *
+ * No floating point anywhere: text is parsed by hand into integers, and
+ * every rounding is an integer division with an explicit remainder test.
+ * GMP never sees user text directly (mpq_set_str accepts far more than the
+ * rule language allows: white space, "0x", "n/d") and never sees a zero
+ * divisor (it would trap).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decimal.h"
+#include "error.h"
+
+/* How much of a bad literal a message quotes; enough to recognise it. */
+#define QUOTE_MAX 40
+
+/*
+ * kr_dec_to_fixed builds 10^decimals with GMP, which aborts rather than
+ * fail when memory runs out; no amount of money needs more than this.
+ */
+#define FIXED_MAX_DECIMALS 10000u
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * Copy text for a message: bounded, so that a megabyte of garbage does not
+ * become a megabyte of message, and with control bytes replaced, so that
+ * the message stays one printable line.
+ */
+static void quote_text(char *dst, size_t dstsz, const char *s, size_t len)
+{
+    size_t n = len;
+    size_t i;
+    int cut = 0;
+
+    if (!s) {
+        n = 0;
+    }
+    if (n > QUOTE_MAX) {
+        n = QUOTE_MAX;
+        /* Do not split a UTF-8 sequence: back up to its lead byte. */
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        cut = 1;
+    }
+    if (n + 4 > dstsz) {
+        n = dstsz > 4 ? dstsz - 4 : 0;
+        cut = 1;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[i] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
+    }
+    if (cut) {
+        memcpy(dst + n, "...", 3);
+        n += 3;
+    }
+    dst[n] = '\0';
+}
+
+int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
+{
+    /* Integer and fraction digits concatenated: the numerator's text. */
+    char digits[KR_DEC_MAX_DIGITS + 1];
+    char quoted[QUOTE_MAX + 8];
+    size_t i = 0;
+    size_t ndig = 0;
+    size_t nint = 0;
+    size_t nfrac = 0;
+    int neg = 0;
+    int percent = 0;
+    unsigned long scale;
+    mpz_t num, den;
+
+    if (!s) {
+        len = 0;
+    }
+    if (i < len && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    while (i < len && is_digit(s[i])) {
+        nint++;
+        i++;
+    }
+    if (nint == 0) {
+        goto bad;
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && is_digit(s[i])) {
+            nfrac++;
+            i++;
+        }
+        if (nfrac == 0) {
+            goto bad;
+        }
+    }
+    if (i < len && s[i] == '%') {
+        percent = 1;
+        i++;
+    }
+    if (i != len) {
+        goto bad;
+    }
+    if (nint + nfrac > KR_DEC_MAX_DIGITS) {
+        quote_text(quoted, sizeof(quoted), s, len);
+        return kr__err(err, KR_ELIMIT,
+                       "number \"%s\" has more than %d digits", quoted,
+                       KR_DEC_MAX_DIGITS);
+    }
+
+    for (i = 0; i < len; i++) {
+        if (is_digit(s[i])) {
+            digits[ndig++] = s[i];
+        }
+    }
+    digits[ndig] = '\0';
+    scale = (unsigned long)nfrac + (percent ? 2u : 0u);
+
+    mpz_init(num);
+    mpz_init(den);
+    /* Cannot fail: the grammar above guarantees a non-empty digit run. */
+    mpz_set_str(num, digits, 10);
+    if (neg) {
+        mpz_neg(num, num);
+    }
+    mpz_ui_pow_ui(den, 10, scale);
+    mpq_set_num(q, num);
+    mpq_set_den(q, den);
+    mpq_canonicalize(q);
+    mpz_clear(num);
+    mpz_clear(den);
+    return KR_OK;
+
+bad:
+    quote_text(quoted, sizeof(quoted), s, len);
+    return kr__err(err, KR_EPARSE,
+                   "invalid number \"%s\" (expected digits with an optional "
+                   "decimal dot and %%, e.g. 701.00 or 130%%)", quoted);
+}
+
+static const char *const mode_names[] = {
+    "half-up", "half-even", "down", "up", "floor", "ceiling"
+};
+
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
+
+static int mode_valid(kr_round_mode m)
+{
+    return (unsigned)m < NMODES;
+}
+
+int kr_dec_round_mode_parse(kr_round_mode *out, const char *s, size_t len)
+{
+    size_t k;
+
+    if (!s) {
+        return -1;
+    }
+    for (k = 0; k < NMODES; k++) {
+        const char *name = mode_names[k];
+        size_t i;
+
+        if (strlen(name) != len) {
+            continue;
+        }
+        for (i = 0; i < len; i++) {
+            char c = s[i] == '_' ? '-' : s[i];
+            if (c != name[i]) {
+                break;
+            }
+        }
+        if (i == len) {
+            *out = (kr_round_mode)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *kr_dec_round_mode_name(kr_round_mode m)
+{
+    return mode_valid(m) ? mode_names[m] : "unknown";
+}
+
+/*
+ * q = R(n / d) for d > 0.  Floor division gives 0 <= r < d, so every mode
+ * reduces to "stay at the floor or step up by one", decided by the sign of
+ * n and, for the half modes, by comparing 2r with d.
+ */
+static void div_round(mpz_ptr q, mpz_srcptr n, mpz_srcptr d,
+                      kr_round_mode mode)
+{
+    int sign = mpz_sgn(n);
+    int up = 0;
+    int c;
+    mpz_t r;
+
+    mpz_init(r);
+    mpz_fdiv_qr(q, r, n, d);
+    if (mpz_sgn(r) != 0) {
+        switch (mode) {
+        case KR_ROUND_FLOOR:
+            up = 0;
+            break;
+        case KR_ROUND_CEILING:
+            up = 1;
+            break;
+        case KR_ROUND_DOWN:
+            up = sign < 0;
+            break;
+        case KR_ROUND_UP:
+            up = sign > 0;
+            break;
+        case KR_ROUND_HALF_UP:
+        case KR_ROUND_HALF_EVEN:
+        default:
+            mpz_mul_2exp(r, r, 1);
+            c = mpz_cmp(r, d);
+            if (c != 0) {
+                up = c > 0;
+            } else if (mode == KR_ROUND_HALF_EVEN) {
+                up = mpz_odd_p(q) != 0;
+            } else {
+                up = sign > 0;
+            }
+            break;
+        }
+        if (up) {
+            mpz_add_ui(q, q, 1);
+        }
+    }
+    mpz_clear(r);
+}
+
+int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
+                 kr_round_mode mode, kr_error *err)
+{
+    mpz_t n, d, k;
+    mpq_t kq;
+
+    if (mpq_sgn(step) == 0) {
+        return kr__err(err, KR_EDIVZERO, "rounding step is zero");
+    }
+    if (mpq_sgn(step) < 0) {
+        return kr__err(err, KR_EINVALID, "rounding step is negative");
+    }
+    if (!mode_valid(mode)) {
+        return kr__err(err, KR_EINVALID, "unknown rounding mode %d",
+                       (int)mode);
+    }
+
+    /* x / step = (xn * sd) / (xd * sn), with xd * sn > 0. */
+    mpz_init(n);
+    mpz_init(d);
+    mpz_init(k);
+    mpq_init(kq);
+    mpz_mul(n, mpq_numref(x), mpq_denref(step));
+    mpz_mul(d, mpq_denref(x), mpq_numref(step));
+    div_round(k, n, d, mode);
+    mpq_set_z(kq, k);
+    mpq_mul(out, kq, step);
+    mpq_clear(kq);
+    mpz_clear(k);
+    mpz_clear(d);
+    mpz_clear(n);
+    return KR_OK;
+}
+
+int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err)
+{
+    if (mpq_sgn(b) == 0) {
+        return kr__err(err, KR_EDIVZERO, "division by zero");
+    }
+    mpq_div(out, a, b);
+    return KR_OK;
+}
+
+int kr_dec_check_size(mpq_srcptr q, kr_error *err)
+{
+    size_t bits = mpz_sizeinbase(mpq_numref(q), 2)
+                  + mpz_sizeinbase(mpq_denref(q), 2);
+
+    if (bits > KR_DEC_MAX_BITS) {
+        return kr__err(err, KR_ELIMIT,
+                       "number too large (%zu bits, limit %d): "
+                       "round it in the formula", bits, KR_DEC_MAX_BITS);
+    }
+    return KR_OK;
+}
+
+
+/*
+ * For a canonical q whose denominator is 2^a 5^b, sets *scale to max(a, b),
+ * the number of decimals its expansion needs, and returns 1; else 0.
+ */
+static int terminating_scale(mpq_srcptr q, size_t *scale)
+{
+    mpz_t rest, five;
+    size_t twos;
+    size_t fives;
+    int ok;
+
+    mpz_init(rest);
+    mpz_init_set_ui(five, 5);
+    twos = (size_t)mpz_scan1(mpq_denref(q), 0);
+    mpz_tdiv_q_2exp(rest, mpq_denref(q), (mp_bitcnt_t)twos);
+    fives = (size_t)mpz_remove(rest, rest, five);
+    ok = mpz_cmp_ui(rest, 1) == 0;
+    if (ok) {
+        *scale = twos > fives ? twos : fives;
+    }
+    mpz_clear(five);
+    mpz_clear(rest);
+    return ok;
+}
+
+int kr_dec_is_terminating(mpq_srcptr q)
+{
+    size_t scale;
+
+    return terminating_scale(q, &scale);
+}
+
+/*
+ * Text of n / 10^scale with max(scale, min_decimals) digits after the dot
+ * (none and no dot when that is 0).  The sign comes from n itself, so a
+ * value that rounded to zero prints as "0.00", never "-0.00".  The zero
+ * padding is done here rather than by scaling n, so that a large
+ * min_decimals costs memory only for the text.
+ */
+static char *format_scaled(mpz_srcptr n, size_t scale, size_t min_decimals)
+{
+    int neg = mpz_sgn(n) < 0;
+    size_t nfrac = scale > min_decimals ? scale : min_decimals;
+    size_t len, nint, lead, total, pos;
+    char *digits;
+    const char *dg;
+    char *out;
+
+    digits = malloc(mpz_sizeinbase(n, 10) + 2);
+    if (!digits) {
+        return NULL;
+    }
+    mpz_get_str(digits, 10, n);
+    dg = digits + neg;
+    len = strlen(dg);
+    if (len > scale) {
+        nint = len - scale;
+        lead = 0;
+    } else {
+        nint = 0;
+        lead = scale - len;
+    }
+    if (nfrac > SIZE_MAX - len - 8) {
+        free(digits);
+        return NULL;
+    }
+    total = (size_t)neg + (nint ? nint : 1) + (nfrac ? 1 + nfrac : 0) + 1;
+    out = malloc(total);
+    if (!out) {
+        free(digits);
+        return NULL;
+    }
+    pos = 0;
+    if (neg) {
+        out[pos++] = '-';
+    }
+    if (nint) {
+        memcpy(out + pos, dg, nint);
+        pos += nint;
+    } else {
+        out[pos++] = '0';
+    }
+    if (nfrac) {
+        out[pos++] = '.';
+        memset(out + pos, '0', lead);
+        pos += lead;
+        memcpy(out + pos, dg + nint, len - nint);
+        pos += len - nint;
+        memset(out + pos, '0', nfrac - scale);
+        pos += nfrac - scale;
+    }
+    out[pos] = '\0';
+    free(digits);
+    return out;
+}
+
+char *kr_dec_to_string(mpq_srcptr q, unsigned min_decimals)
+{
+    size_t scale;
+    size_t nlen;
+    char *out;
+
+    if (terminating_scale(q, &scale)) {
+        mpz_t n;
+
+        mpz_init(n);
+        mpz_ui_pow_ui(n, 10, (unsigned long)scale);
+        mpz_mul(n, n, mpq_numref(q));
+        mpz_divexact(n, n, mpq_denref(q));
+        out = format_scaled(n, scale, min_decimals);
+        mpz_clear(n);
+        return out;
+    }
+
+    /* mpq_get_str would allocate with GMP's allocator; ours is free(). */
+    out = malloc(mpz_sizeinbase(mpq_numref(q), 10)
+                 + mpz_sizeinbase(mpq_denref(q), 10) + 3);
+    if (!out) {
+        return NULL;
+    }
+    mpz_get_str(out, 10, mpq_numref(q));
+    nlen = strlen(out);
+    out[nlen] = '/';
+    mpz_get_str(out + nlen + 1, 10, mpq_denref(q));
+    return out;
+}
+
+char *kr_dec_to_fixed(mpq_srcptr q, unsigned decimals, kr_round_mode mode)
+{
+    mpz_t n, k;
+    char *out;
+
+    if (!mode_valid(mode) || decimals > FIXED_MAX_DECIMALS) {
+        return NULL;
+    }
+    mpz_init(n);
+    mpz_init(k);
+    mpz_ui_pow_ui(n, 10, decimals);
+    mpz_mul(n, n, mpq_numref(q));
+    div_round(k, n, mpq_denref(q), mode);
+    out = format_scaled(k, decimals, decimals);
+    mpz_clear(k);
+    mpz_clear(n);
+    return out;
+}
+
+char *kr_dec_group(const char *fixed, const char *lang)
+{
+    static const char digit_set[] = "0123456789";
+    const char *p;
+    const char *frac = NULL;
+    size_t nint, nfrac = 0;
+    size_t i, pos, total;
+    char sep, dot;
+    int neg = 0;
+    char *out;
+
+    if (!fixed || !lang) {
+        return NULL;
+    }
+    if (strcmp(lang, "pl") == 0) {
+        sep = ' ';
+        dot = ',';
+    } else if (strcmp(lang, "en") == 0) {
+        sep = ',';
+        dot = '.';
+    } else {
+        return NULL;
+    }
+
+    p = fixed;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    nint = strspn(p, digit_set);
+    if (nint == 0) {
+        return NULL;
+    }
+    if (p[nint] == '.') {
+        frac = p + nint + 1;
+        nfrac = strspn(frac, digit_set);
+        if (nfrac == 0 || frac[nfrac] != '\0') {
+            return NULL;
+        }
+    } else if (p[nint] != '\0') {
+        return NULL;
+    }
+    /* "-0.00" is zero; a minus sign in front of it only confuses. */
+    if (neg && strspn(p, "0") == nint
+        && (!frac || strspn(frac, "0") == nfrac)) {
+        neg = 0;
+    }
+
+    total = (size_t)neg + nint + (nint - 1) / 3 + (frac ? 1 + nfrac : 0) + 1;
+    out = malloc(total);
+    if (!out) {
+        return NULL;
+    }
+    pos = 0;
+    if (neg) {
+        out[pos++] = '-';
+    }
+    for (i = 0; i < nint; i++) {
+        if (i > 0 && (nint - i) % 3 == 0) {
+            out[pos++] = sep;
+        }
+        out[pos++] = p[i];
+    }
+    if (frac) {
+        out[pos++] = dot;
+        memcpy(out + pos, frac, nfrac);
+        pos += nfrac;
+    }
+    out[pos] = '\0';
+    return out;
+}

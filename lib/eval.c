@@ -1,0 +1,1154 @@
+/*
+ * eval.c - lazy, memoized, exact evaluation of a rule set on one
+ * application.
+ *
+ * All mutable state lives in the kr_result (memo slots, trace frames,
+ * what-if overrides, its pool), none in the rules or in globals, so any
+ * number of threads may evaluate over one compiled kr_rules at once.
+ * Each named value is computed at most once per entity instance; while it
+ * is computed, a trace frame collects every name it reads, which is what
+ * kr_result_explain() walks later.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct {
+    int person;  /* -1 outside a person */
+    int income;  /* -1 outside an income item */
+} scope;
+
+struct kr_frame {
+    kr_frame *up;
+    kr_dep *deps;
+    int n, cap;
+    int failed;
+};
+
+static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
+              kr_val *out, kr_error *err);
+
+static int oom(kr_error *err)
+{
+    return kr__err(err, KR_ENOMEM, "out of memory");
+}
+
+static void copy_val(kr_val *dst, const kr_val *src)
+{
+    dst->kind = src->kind;
+    dst->b = src->b;
+    dst->d = src->d;
+    dst->s = src->s;
+    if (src->kind == V_NUM) {
+        mpq_set(dst->q, src->q);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Trace frames                                                        */
+
+static void record(kr_result *res, const kr_sym *s, int inst)
+{
+    kr_frame *f = res->frame;
+    int i;
+    if (!f) {
+        return;
+    }
+    for (i = 0; i < f->n; i++) {
+        if (f->deps[i].sym == s && f->deps[i].inst == inst) {
+            return;
+        }
+    }
+    if (f->n == f->cap) {
+        int cap = f->cap ? f->cap * 2 : 8;
+        kr_dep *nd = realloc(f->deps, sizeof(*nd) * (size_t)cap);
+        if (!nd) {
+            f->failed = 1; /* trace incomplete; reported at pop */
+            return;
+        }
+        f->deps = nd;
+        f->cap = cap;
+    }
+    f->deps[f->n].sym = s;
+    f->deps[f->n].inst = inst;
+    f->n++;
+}
+
+static void push(kr_result *res, kr_frame *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (!res->trace) {
+        return;
+    }
+    f->up = res->frame;
+    res->frame = f;
+}
+
+/* Pop the frame, moving its dependencies into the pool. */
+static int pop(kr_result *res, kr_frame *f, kr_dep **deps, int *ndeps,
+               kr_error *err)
+{
+    if (!res->trace) {
+        return 0;
+    }
+    res->frame = f->up;
+    if (f->failed) {
+        free(f->deps);
+        return oom(err);
+    }
+    if (deps && f->n) {
+        *deps = kr_pool__alloc(&res->pool, sizeof(kr_dep) * (size_t)f->n);
+        if (!*deps) {
+            free(f->deps);
+            return oom(err);
+        }
+        memcpy(*deps, f->deps, sizeof(kr_dep) * (size_t)f->n);
+        *ndeps = f->n;
+    }
+    free(f->deps);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+
+static int find_period(const kr_sym *s, kr_date d)
+{
+    int lo = 0, hi = s->nperiods - 1;
+    /* periods are sorted and disjoint (checked at load) */
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (d < s->periods[mid].from) {
+            hi = mid - 1;
+        } else if (d > s->periods[mid].until) {
+            lo = mid + 1;
+        } else {
+            return mid;
+        }
+    }
+    return -1;
+}
+
+static int find_speriod(const kr_sym *s, kr_date d)
+{
+    int i;
+    for (i = 0; i < s->nsperiods; i++) {
+        if (d >= s->speriods[i].from && d <= s->speriods[i].until) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static const kr_val *override_of(const kr_result *res, const kr_sym *s,
+                                 int inst)
+{
+    int i;
+    for (i = 0; i < res->nov; i++) {
+        if (res->ov_sym[i] == s &&
+            (res->ov_inst[i] == -1 || res->ov_inst[i] == inst)) {
+            return &res->ov_val[i];
+        }
+    }
+    return NULL;
+}
+
+static int no_period_err(const kr_sym *s, kr_date d, kr_error *err)
+{
+    char a[11], b[11], c[11];
+    kr_date_format(a, d);
+    kr_date_format(b, s->periods[0].from);
+    if (s->periods[s->nperiods - 1].until == INT32_MAX) {
+        snprintf(c, sizeof(c), "...");
+    } else {
+        kr_date_format(c, s->periods[s->nperiods - 1].until);
+    }
+    return kr__err_at(err, KR_EEVAL, s->file, s->line,
+                      "parameter '%s' has no value in force on %s (the "
+                      "rule file gives values from %s to %s); a missing "
+                      "value is never taken as zero", s->id, a, b, c);
+}
+
+static const char *inst_name(const kr_result *res, int ent, int inst,
+                             char *buf, size_t n)
+{
+    if (ent == KR_ENT_PERSON) {
+        snprintf(buf, n, " for person %s", res->app->persons[inst].id);
+    } else if (ent == KR_ENT_INCOME) {
+        const kr_income *in = &res->app->incomes[inst];
+        snprintf(buf, n, " for income item %d of person %s",
+                 inst - res->app->persons[in->person].first_income + 1,
+                 res->app->persons[in->person].id);
+    } else {
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
+static int eval_value(kr_result *res, const kr_sym *s, int inst,
+                      kr_slot *slot, kr_error *err)
+{
+    scope sc = { -1, -1 };
+    kr_frame f;
+    int rc = KR_OK, i, hit = -1;
+
+    if (s->entity == KR_ENT_PERSON) {
+        sc.person = inst;
+    } else if (s->entity == KR_ENT_INCOME) {
+        sc.income = inst;
+        sc.person = res->app->incomes[inst].person;
+    }
+    if (!slot->v.q && !(slot->v.q = kr_pool__mpq(&res->pool))) {
+        return oom(err);
+    }
+    slot->state = 1;
+    push(res, &f);
+    if (s->formula) {
+        rc = ev(res, s->formula, sc, &s->src, &slot->v, err);
+    } else {
+        mpq_t tq;
+        kr_val t;
+        mpq_init(tq);
+        kr_val__init(&t, tq);
+        for (i = 0; i < s->ncases && rc == KR_OK; i++) {
+            const kr_case *k = &s->cases[i];
+            if (k->when) {
+                rc = ev(res, k->when, sc, &k->when_src, &t, err);
+                if (rc < 0 || !t.b) {
+                    continue;
+                }
+            }
+            if (hit >= 0) {
+                rc = kr__err_at(err, KR_EEVAL, s->file, k->src.line,
+                                "value '%s': cases at lines %lu and %lu "
+                                "both apply, but match=\"unique\" needs "
+                                "exactly one", s->id,
+                                s->cases[hit].src.line, k->src.line);
+                break;
+            }
+            hit = i;
+            rc = ev(res, k->expr, sc, &k->src, &slot->v, err);
+            if (!s->unique) {
+                break;
+            }
+        }
+        mpq_clear(tq);
+        if (rc == KR_OK && hit < 0) {
+            char w[80];
+            rc = kr__err_at(err, KR_EEVAL, s->file, s->line,
+                            "value '%s': no case applies%s and there is "
+                            "no <otherwise>", s->id,
+                            inst_name(res, s->entity, inst, w, sizeof(w)));
+        }
+    }
+    if (pop(res, &f, &slot->deps, &slot->ndeps, err) < 0 && rc == KR_OK) {
+        rc = KR_ENOMEM;
+    }
+    if (rc < 0) {
+        slot->state = 0;
+        return rc;
+    }
+    slot->state = 2;
+    return KR_OK;
+}
+
+int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
+                 kr_error *err)
+{
+    const kr_val *v;
+    int p;
+
+    switch (s->kind) {
+    case SYM_INPUT: {
+        const kr_app *a = res->app;
+        size_t k = (size_t)inst * (size_t)a->ninputs[s->entity] +
+                   (size_t)s->index;
+        if ((v = override_of(res, s, inst))) {
+            copy_val(out, v);
+        } else if (a->set[s->entity][k]) {
+            copy_val(out, &a->vals[s->entity][k]);
+        } else if (s->has_default) {
+            copy_val(out, &s->defval);
+        } else {
+            char w[80];
+            return kr__err_at(err, KR_EEVAL, a->file, 0,
+                              "input '%s' is needed%s but the application "
+                              "does not give it and the rules give no "
+                              "default", s->id,
+                              inst_name(res, s->entity, inst, w, sizeof(w)));
+        }
+        record(res, s, inst);
+        return KR_OK;
+    }
+    case SYM_PARAM:
+        if ((v = override_of(res, s, -1))) {
+            copy_val(out, v);
+            record(res, s, -1);
+            return KR_OK;
+        }
+        if ((p = find_period(s, res->date)) < 0) {
+            return no_period_err(s, res->date, err);
+        }
+        copy_val(out, &s->periods[p].v);
+        record(res, s, p);
+        return KR_OK;
+    case SYM_VALUE: {
+        kr_slot *slot = &res->slots[s->entity]
+                        [(size_t)inst * (size_t)res->rules->nvalues[s->entity]
+                         + (size_t)s->index];
+        int rc;
+        if (slot->state == 1) {
+            return kr__err_at(err, KR_EEVAL, s->file, s->line,
+                              "value '%s' depends on itself", s->id);
+        }
+        if (slot->state == 0 &&
+            (rc = eval_value(res, s, inst, slot, err)) < 0) {
+            return rc;
+        }
+        copy_val(out, &slot->v);
+        record(res, s, inst);
+        return KR_OK;
+    }
+    default:
+        return kr__err(err, KR_ERROR, "internal: bad symbol kind");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Formulas                                                            */
+
+static int ref_inst(const kr_sym *s, scope sc)
+{
+    switch (s->entity) {
+    case KR_ENT_PERSON: return sc.person;
+    case KR_ENT_INCOME: return sc.income;
+    default: return 0;
+    }
+}
+
+static int compare(const kr_val *a, const kr_val *b)
+{
+    switch (a->kind) {
+    case V_NUM: return mpq_cmp(a->q, b->q);
+    case V_DATE: return a->d < b->d ? -1 : a->d > b->d;
+    case V_BOOL: return a->b - b->b;
+    case V_STR: return strcmp(a->s, b->s);
+    default: return 0;
+    }
+}
+
+static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
+                  const kr_src *src, kr_val *out, kr_error *err)
+{
+    const kr_app *a = res->app;
+    int first = 0, last = 0, k, rc = KR_OK, seen = 0;
+    mpq_t tq;
+    kr_val t;
+
+    if (e->ent == KR_ENT_PERSON) {
+        last = a->npersons;
+    } else if (sc.person >= 0) {
+        first = a->persons[sc.person].first_income;
+        last = first + a->persons[sc.person].nincome;
+    } else {
+        last = a->nincomes;
+    }
+    mpq_init(tq);
+    kr_val__init(&t, tq);
+    out->kind = V_NUM;
+    mpq_set_ui(out->q, 0, 1);
+    if (e->op == A_ANY || e->op == A_ALL) {
+        out->kind = V_BOOL;
+        out->b = e->op == A_ALL;
+    }
+    for (k = first; k < last && rc == KR_OK; k++) {
+        scope in = sc;
+        if (e->ent == KR_ENT_PERSON) {
+            in.person = k;
+            in.income = -1;
+        } else {
+            in.income = k;
+            in.person = a->incomes[k].person;
+        }
+        if (e->where) {
+            if ((rc = ev(res, e->where, in, src, &t, err)) < 0) {
+                break;
+            }
+            if (!t.b) {
+                continue;
+            }
+        }
+        if (e->op == A_COUNT) {
+            mpz_add_ui(mpq_numref(out->q), mpq_numref(out->q), 1);
+            continue;
+        }
+        if ((rc = ev(res, e->args[0], in, src, &t, err)) < 0) {
+            break;
+        }
+        switch (e->op) {
+        case A_SUM:
+            mpq_add(out->q, out->q, t.q);
+            break;
+        case A_ANY:
+            out->b = out->b || t.b;
+            break;
+        case A_ALL:
+            out->b = out->b && t.b;
+            break;
+        default: /* min, max */
+            if (!seen || (e->op == A_MIN ? compare(&t, out) < 0
+                                          : compare(&t, out) > 0)) {
+                copy_val(out, &t);
+            }
+        }
+        seen = 1;
+    }
+    mpq_clear(tq);
+    if (rc == KR_OK && !seen && (e->op == A_MIN || e->op == A_MAX)) {
+        rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "%s() over no %s: "
+                          "no item matches", e->op == A_MIN ? "min" : "max",
+                          e->ent == KR_ENT_PERSON ? "person" : "income");
+    }
+    return rc < 0 ? rc : kr_dec_check_size(out->q, err);
+}
+
+static int ev_call(kr_result *res, const kr_expr *e, scope sc,
+                   const kr_src *src, kr_val *out, kr_error *err)
+{
+    mpq_t tq;
+    kr_val t;
+    int rc, i, y, m, d;
+
+    mpq_init(tq);
+    kr_val__init(&t, tq);
+    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        goto done;
+    }
+    switch (e->op) {
+    case F_MIN:
+    case F_MAX:
+        for (i = 1; i < e->nargs; i++) {
+            if ((rc = ev(res, e->args[i], sc, src, &t, err)) < 0) {
+                goto done;
+            }
+            if (e->op == F_MIN ? compare(&t, out) < 0
+                               : compare(&t, out) > 0) {
+                copy_val(out, &t);
+            }
+        }
+        break;
+    case F_ABS:
+        mpq_abs(out->q, out->q);
+        break;
+    case F_ROUND:
+        rc = kr_dec_round(out->q, out->q, e->args[1]->lit.q, e->mode, err);
+        break;
+    case F_AGE: {
+        kr_date birth = out->d, on = res->date;
+        if (e->nargs == 2) {
+            if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+                goto done;
+            }
+            on = t.d;
+        }
+        if (on < birth) {
+            char b1[11], b2[11];
+            kr_date_format(b1, birth);
+            kr_date_format(b2, on);
+            rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "age(): birth "
+                              "date %s is after %s", b1, b2);
+            goto done;
+        }
+        out->kind = V_NUM;
+        mpq_set_si(out->q, kr_date_age(birth, on), 1);
+        break;
+    }
+    case F_ADD_MONTHS:
+        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+            goto done;
+        }
+        if (mpz_cmp_ui(mpq_denref(t.q), 1) != 0 ||
+            !mpz_fits_slong_p(mpq_numref(t.q)) ||
+            mpz_cmpabs_ui(mpq_numref(t.q), 12000) > 0) {
+            rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "add_months() "
+                              "needs a whole number of months");
+            goto done;
+        }
+        out->d = kr_date_add_months(out->d,
+                                    (int)mpz_get_si(mpq_numref(t.q)));
+        break;
+    case F_MONTHS_BETWEEN:
+        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+            goto done;
+        }
+        i = kr_date_months_between(out->d, t.d);
+        out->kind = V_NUM;
+        mpq_set_si(out->q, i, 1);
+        break;
+    default:
+        kr_date_to_ymd(out->d, &y, &m, &d);
+        out->kind = V_NUM;
+        mpq_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m : d,
+                   1);
+        break;
+    }
+done:
+    mpq_clear(tq);
+    return rc;
+}
+
+static int ev_scale(kr_result *res, const kr_expr *e, scope sc,
+                    const kr_src *src, kr_val *out, kr_error *err)
+{
+    const kr_sym *s = e->sym;
+    const kr_scale_period *p;
+    int pi, i, rc;
+
+    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        return rc;
+    }
+    if ((pi = find_speriod(s, res->date)) < 0) {
+        char a[11];
+        kr_date_format(a, res->date);
+        return kr__err_at(err, KR_EEVAL, s->file, s->line, "scale '%s' has "
+                          "no period in force on %s", s->id, a);
+    }
+    p = &s->speriods[pi];
+    for (i = 0; i < p->nbr; i++) {
+        const kr_bracket *b = &p->br[i];
+        if ((!b->has_above || mpq_cmp(out->q, b->above) > 0) &&
+            (!b->has_upto || mpq_cmp(out->q, b->upto) <= 0)) {
+            copy_val(out, &b->v);
+            record(res, s, pi);
+            return KR_OK;
+        }
+    }
+    {
+        char *x = kr_dec_to_string(out->q, 0);
+        rc = kr__err_at(err, KR_EEVAL, s->file, p->line, "scale '%s': no "
+                        "bracket holds %s", s->id, x ? x : "?");
+        free(x);
+    }
+    return rc;
+}
+
+static int ev_at(kr_result *res, const kr_expr *e, scope sc,
+                 const kr_src *src, kr_val *out, kr_error *err)
+{
+    const kr_val *v;
+    int rc, p;
+    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        return rc;
+    }
+    if ((v = override_of(res, e->sym, -1))) {
+        copy_val(out, v);
+        record(res, e->sym, -1);
+        return KR_OK;
+    }
+    if ((p = find_period(e->sym, out->d)) < 0) {
+        return no_period_err(e->sym, out->d, err);
+    }
+    copy_val(out, &e->sym->periods[p].v);
+    record(res, e->sym, p);
+    return KR_OK;
+}
+
+static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
+              kr_val *out, kr_error *err)
+{
+    mpq_t tq;
+    kr_val t;
+    int rc = KR_OK, i, c;
+
+    switch (e->kind) {
+    case E_NUM:
+    case E_STR:
+    case E_BOOL:
+    case E_DATE:
+        copy_val(out, &e->lit);
+        return KR_OK;
+    case E_TODAY:
+        out->kind = V_DATE;
+        out->d = res->date;
+        return KR_OK;
+    case E_APPDATE:
+        out->kind = V_DATE;
+        out->d = res->app->date;
+        return KR_OK;
+    case E_PROLE:
+        out->kind = V_STR;
+        out->s = kr_role_names[res->app->persons[sc.person].role];
+        return KR_OK;
+    case E_REF:
+        return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
+    case E_ROLE: {
+        int p = res->app->role_person[e->op];
+        if (p < 0) {
+            return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
+                                "person has role \"%s\"", kr_role_names[e->op],
+                                e->name, p == -1 ? "no" : "more than one",
+                                kr_role_names[e->op]);
+        }
+        sc.person = p;
+        sc.income = -1;
+        return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
+    }
+    case E_SCALE:
+        return ev_scale(res, e, sc, src, out, err);
+    case E_AT:
+        return ev_at(res, e, sc, src, out, err);
+    case E_AGG:
+        return ev_agg(res, e, sc, src, out, err);
+    case E_CALL:
+        return ev_call(res, e, sc, src, out, err);
+    case E_IF:
+        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+            return rc;
+        }
+        return ev(res, e->args[out->b ? 1 : 2], sc, src, out, err);
+    case E_NOT:
+        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+            return rc;
+        }
+        out->b = !out->b;
+        return KR_OK;
+    case E_AND:
+    case E_OR:
+        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+            return rc;
+        }
+        if (out->b == (e->kind == E_OR)) {
+            return KR_OK;
+        }
+        return ev(res, e->args[1], sc, src, out, err);
+    case E_NEG:
+        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+            return rc;
+        }
+        mpq_neg(out->q, out->q);
+        return KR_OK;
+    default:
+        break;
+    }
+    /* binary and n-ary operators with a second operand */
+    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        return rc;
+    }
+    mpq_init(tq);
+    kr_val__init(&t, tq);
+    if (e->kind == E_IN) {
+        int found = 0;
+        for (i = 1; i < e->nargs && !found; i++) {
+            if ((rc = ev(res, e->args[i], sc, src, &t, err)) < 0) {
+                goto done;
+            }
+            found = compare(out, &t) == 0;
+        }
+        out->kind = V_BOOL;
+        out->b = found;
+        goto done;
+    }
+    if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+        goto done;
+    }
+    switch (e->kind) {
+    case E_ADD:
+        mpq_add(out->q, out->q, t.q);
+        break;
+    case E_SUB:
+        mpq_sub(out->q, out->q, t.q);
+        break;
+    case E_MUL:
+        mpq_mul(out->q, out->q, t.q);
+        break;
+    case E_DIV:
+        if (mpq_sgn(t.q) == 0) {
+            rc = kr_expr__err(err, KR_EDIVZERO, src, e->pos,
+                              "division by zero");
+            goto done;
+        }
+        mpq_div(out->q, out->q, t.q);
+        break;
+    default: /* comparisons */
+        c = compare(out, &t);
+        out->kind = V_BOOL;
+        switch (e->kind) {
+        case E_EQ: out->b = c == 0; break;
+        case E_NE: out->b = c != 0; break;
+        case E_LT: out->b = c < 0; break;
+        case E_LE: out->b = c <= 0; break;
+        case E_GT: out->b = c > 0; break;
+        default: out->b = c >= 0; break;
+        }
+        goto done;
+    }
+    rc = kr_dec_check_size(out->q, err);
+done:
+    mpq_clear(tq);
+    return rc;
+}
+
+int kr_eval__expr(kr_result *res, const kr_expr *e, const kr_src *src,
+                  kr_val *out, kr_error *err)
+{
+    scope sc = { -1, -1 };
+    return ev(res, e, sc, src, out, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Benefits                                                            */
+
+static unsigned step_decimals(mpq_srcptr step)
+{
+    /* digits after the dot of a round step: 0.01 -> 2, 1 -> 0 */
+    unsigned n = 0;
+    mpz_t d;
+    mpz_init_set(d, mpq_denref(step));
+    while (mpz_cmp_ui(d, 1) > 0 && n < 30) {
+        if (mpz_divisible_ui_p(d, 10)) {
+            mpz_divexact_ui(d, d, 10);
+        } else if (mpz_divisible_ui_p(d, 2)) {
+            mpz_divexact_ui(d, d, 2);
+        } else {
+            mpz_divexact_ui(d, d, 5);
+        }
+        n++;
+    }
+    mpz_clear(d);
+    return n;
+}
+
+static char *money_text(kr_result *res, mpq_srcptr q, const kr_benefit *b)
+{
+    unsigned dec = b->round_step ? step_decimals(b->round_step) : 2;
+    char *s = kr_dec_to_string(q, dec < 2 ? 2 : dec);
+    char *r = s ? kr_pool__strdup(&res->pool, s) : NULL;
+    free(s);
+    return r;
+}
+
+enum { NOTE_CAPPED, NOTE_RAISED, NOTE_BELOW_MIN, NOTE_NOT_POSITIVE };
+
+static void note_text(char *buf, size_t n, int kind, int lang,
+                      const char *x, const char *y)
+{
+    /* the engine's own wording; the figures come from the rules */
+    switch (kind * 2 + lang) {
+    case NOTE_CAPPED * 2:
+        snprintf(buf, n, "Obliczona kwota %s zł przekracza kwotę "
+                 "maksymalną %s zł; przyznaje się kwotę maksymalną.", x, y);
+        break;
+    case NOTE_CAPPED * 2 + 1:
+        snprintf(buf, n, "The computed amount PLN %s exceeds the maximum "
+                 "PLN %s; the maximum is granted.", x, y);
+        break;
+    case NOTE_RAISED * 2:
+        snprintf(buf, n, "Obliczona kwota %s zł jest niższa od kwoty "
+                 "minimalnej %s zł; przyznaje się kwotę minimalną.", x, y);
+        break;
+    case NOTE_RAISED * 2 + 1:
+        snprintf(buf, n, "The computed amount PLN %s is below the minimum "
+                 "PLN %s; the minimum is granted.", x, y);
+        break;
+    case NOTE_BELOW_MIN * 2:
+        snprintf(buf, n, "Obliczona kwota %s zł jest niższa od kwoty "
+                 "minimalnej %s zł; świadczenie nie jest wypłacane.", x, y);
+        break;
+    case NOTE_BELOW_MIN * 2 + 1:
+        snprintf(buf, n, "The computed amount PLN %s is below the minimum "
+                 "PLN %s; nothing is paid.", x, y);
+        break;
+    case NOTE_NOT_POSITIVE * 2:
+        snprintf(buf, n, "Obliczona kwota %s zł nie jest dodatnia; "
+                 "świadczenie nie jest wypłacane.", x);
+        break;
+    default:
+        snprintf(buf, n, "The computed amount PLN %s is not positive; "
+                 "nothing is paid.", x);
+        break;
+    }
+}
+
+static int note(kr_result *res, kr_bres *br, int kind, mpq_srcptr a,
+                mpq_srcptr b2, kr_error *err)
+{
+    char *x = kr_dec_to_fixed(a, 2, KR_ROUND_HALF_UP);
+    char *y = kr_dec_to_fixed(b2, 2, KR_ROUND_HALF_UP);
+    char *gx = NULL, *gy = NULL;
+    char buf[400];
+    int l, rc = KR_OK;
+    for (l = 0; l < 2; l++) {
+        free(gx);
+        free(gy);
+        gx = x ? kr_dec_group(x, l ? "en" : "pl") : NULL;
+        gy = y ? kr_dec_group(y, l ? "en" : "pl") : NULL;
+        if (!gx || !gy) {
+            rc = oom(err);
+            break;
+        }
+        note_text(buf, sizeof(buf), kind, l, gx, gy);
+        if (!(br->note[l] = kr_pool__strdup(&res->pool, buf))) {
+            rc = oom(err);
+            break;
+        }
+    }
+    free(x);
+    free(y);
+    free(gx);
+    free(gy);
+    return rc;
+}
+
+/* Round, cap and floor one amount as <amount> says.  *paid = 0 when the
+ * result is below a "nothing" minimum or not positive. */
+static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
+                         int *paid, kr_bres *br, kr_error *err)
+{
+    scope sc = { -1, -1 };
+    mpq_t lim;
+    kr_val t;
+    int rc = KR_OK;
+
+    *paid = 1;
+    mpq_init(lim);
+    kr_val__init(&t, lim);
+    if (b->round_step &&
+        (rc = kr_dec_round(q, q, b->round_step, b->rounding, err)) < 0) {
+        goto done;
+    }
+    if (b->maximum) {
+        if ((rc = ev(res, b->maximum, sc, &b->maximum_src, &t, err)) < 0) {
+            goto done;
+        }
+        if (mpq_cmp(q, lim) > 0) {
+            if (br && (rc = note(res, br, NOTE_CAPPED, q, lim, err)) < 0) {
+                goto done;
+            }
+            mpq_set(q, lim);
+        }
+    }
+    if (b->minimum) {
+        if ((rc = ev(res, b->minimum, sc, &b->minimum_src, &t, err)) < 0) {
+            goto done;
+        }
+        if (mpq_cmp(q, lim) < 0) {
+            if (b->raise_to_minimum) {
+                if (br && (rc = note(res, br, NOTE_RAISED, q, lim, err)) < 0) {
+                    goto done;
+                }
+                mpq_set(q, lim);
+            } else {
+                if (br && (rc = note(res, br, NOTE_BELOW_MIN, q, lim, err)) < 0) {
+                    goto done;
+                }
+                *paid = 0;
+            }
+        }
+    }
+    if (*paid && mpq_sgn(q) <= 0) {
+        mpq_set_ui(lim, 0, 1);
+        if (br && (rc = note(res, br, NOTE_NOT_POSITIVE, q, lim, err)) < 0) {
+            goto done;
+        }
+        *paid = 0;
+    }
+done:
+    mpq_clear(lim);
+    return rc;
+}
+
+static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
+{
+    const kr_benefit *b = &res->rules->benefits[bi];
+    scope sc = { -1, -1 };
+    kr_frame f;
+    mpq_t aq, tq;
+    kr_val a, t;
+    int j, rc = KR_OK, paid;
+
+    mpq_init(aq);
+    mpq_init(tq);
+    kr_val__init(&a, aq);
+    kr_val__init(&t, tq);
+    br->granted = 1;
+    br->met = kr_pool__alloc(&res->pool, sizeof(int) * (size_t)(b->nconds + 1));
+    br->cdeps = kr_pool__alloc(&res->pool,
+                               sizeof(kr_dep *) * (size_t)(b->nconds + 1));
+    br->ncdeps = kr_pool__alloc(&res->pool,
+                                sizeof(int) * (size_t)(b->nconds + 1));
+    for (j = 0; j < 2; j++) {
+        br->reason[j] = kr_pool__alloc(&res->pool, sizeof(char *) *
+                                       (size_t)(b->nconds + 1));
+        br->note[j] = "";
+    }
+    if (!br->met || !br->cdeps || !br->ncdeps || !br->reason[0] ||
+        !br->reason[1]) {
+        rc = oom(err);
+        goto done;
+    }
+    for (j = 0; j < b->nconds; j++) {
+        push(res, &f);
+        rc = ev(res, b->conds[j].formula, sc, &b->conds[j].src, &t, err);
+        if (pop(res, &f, &br->cdeps[j], &br->ncdeps[j], err) < 0 &&
+            rc == KR_OK) {
+            rc = KR_ENOMEM;
+        }
+        if (rc < 0) {
+            goto done;
+        }
+        br->met[j] = t.b;
+        br->granted = br->granted && t.b;
+    }
+    if (!b->has_amount) {
+        goto range;
+    }
+    mpq_set_ui(aq, 0, 1);
+    if (br->granted) {
+        push(res, &f);
+        if (b->amount) {
+            rc = ev(res, b->amount, sc, &b->amount_src, &a, err);
+        } else {
+            for (j = 0; j < b->ncomps && rc == KR_OK; j++) {
+                rc = ev(res, b->comps[j].formula, sc, &b->comps[j].src, &t,
+                        err);
+                mpq_add(aq, aq, tq);
+            }
+        }
+        if (rc == KR_OK) {
+            rc = finish_amount(res, b, aq, &paid, br, err);
+        }
+        if (pop(res, &f, &br->deps, &br->ndeps, err) < 0 && rc == KR_OK) {
+            rc = KR_ENOMEM;
+        }
+        if (rc < 0) {
+            goto done;
+        }
+        if (!paid) {
+            br->granted = 0;
+            mpq_set_ui(aq, 0, 1);
+        }
+    }
+    if (!(br->amount = money_text(res, aq, b))) {
+        rc = oom(err);
+        goto done;
+    }
+range:
+    if (b->range_lo && br->granted) {
+        const kr_expr *ex[2] = { b->range_lo, b->range_hi };
+        const kr_src *sx[2] = { &b->range_lo_src, &b->range_hi_src };
+        const char **outs[2] = { &br->range_lo, &br->range_hi };
+        for (j = 0; j < 2; j++) {
+            push(res, &f);
+            rc = ev(res, ex[j], sc, sx[j], &t, err);
+            if (rc == KR_OK) {
+                rc = finish_amount(res, b, tq, &paid, NULL, err);
+            }
+            if (pop(res, &f, NULL, NULL, err) < 0 && rc == KR_OK) {
+                rc = KR_ENOMEM;
+            }
+            if (rc < 0) {
+                goto done;
+            }
+            if (!paid) {
+                mpq_set_ui(tq, 0, 1);
+            }
+            if (!(*outs[j] = money_text(res, tq, b))) {
+                rc = oom(err);
+                goto done;
+            }
+        }
+    }
+done:
+    mpq_clear(aq);
+    mpq_clear(tq);
+    return rc;
+}
+
+static int add_override(kr_result *res, const char *spec, kr_error *err)
+{
+    const char *eq = strchr(spec, '=');
+    const char *dot;
+    char name[128];
+    const kr_sym *s;
+    int inst = -1, i, rc;
+    kr_error e = KR_ERROR_INIT;
+    kr_val *v;
+
+    if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name)) {
+        return kr__err(err, KR_EINVALID, "--set \"%.80s\": write NAME=VALUE",
+                       spec);
+    }
+    memcpy(name, spec, (size_t)(eq - spec));
+    name[eq - spec] = '\0';
+    if ((dot = strchr(name, '.'))) {
+        char *nm = (char *)dot;
+        *nm = '\0';
+        for (i = 0; i < res->app->npersons; i++) {
+            if (strcmp(res->app->persons[i].id, name) == 0) {
+                break;
+            }
+        }
+        if (i == res->app->npersons) {
+            return kr__err(err, KR_ENOTFOUND, "--set %s: no person with id "
+                           "'%s' in the application", spec, name);
+        }
+        inst = i;
+        memmove(name, nm + 1, strlen(nm + 1) + 1);
+    }
+    s = kr_rules__find(res->rules, name);
+    if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM)) {
+        return kr__err(err, KR_ENOTFOUND, "--set %.80s: '%s' is not an input "
+                       "or a parameter of the loaded rules", spec, name);
+    }
+    if (s->kind == SYM_PARAM && inst >= 0) {
+        return kr__err(err, KR_EINVALID, "--set %.80s: a parameter is not "
+                       "per person", spec);
+    }
+    if (s->kind == SYM_INPUT) {
+        if (s->entity == KR_ENT_INCOME) {
+            return kr__err(err, KR_EINVALID, "--set %.80s: income items "
+                           "cannot be changed with --set; edit the "
+                           "application", spec);
+        }
+        if (s->entity == KR_ENT_PERSON && inst < 0) {
+            return kr__err(err, KR_EINVALID, "--set %.80s: '%s' is given "
+                           "per person; write PERSON_ID.%s=VALUE", spec,
+                           name, name);
+        }
+        if (s->entity == KR_ENT_HOUSEHOLD) {
+            inst = 0;
+        }
+    }
+    i = res->nov++;
+    res->ov_sym[i] = s;
+    res->ov_inst[i] = inst;
+    v = &res->ov_val[i];
+    if (!(v->q = kr_pool__mpq(&res->pool))) {
+        return oom(err);
+    }
+    if ((rc = kr_value__parse(v, &res->pool, s->type, s, eq + 1, &e)) < 0) {
+        return kr__err(err, KR_EINVALID, "--set %.80s: %s", spec, e.msg);
+    }
+    return KR_OK;
+}
+
+void kr_result_free(kr_result *res)
+{
+    if (!res) {
+        return;
+    }
+    kr_pool__free(&res->pool);
+    free(res);
+}
+
+int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
+            const kr_eval_opts *opts, kr_error *err)
+{
+    kr_eval_opts none = KR_EVAL_OPTS_INIT;
+    kr_result *res;
+    int e, i, j, rc = KR_OK;
+
+    *out = NULL;
+    if (!opts) {
+        opts = &none;
+    }
+    if (!rules->compiled) {
+        return kr__err(err, KR_EINVALID, "rules are not compiled");
+    }
+    for (e = 0; e < KR_NENT; e++) {
+        if (app->ninputs[e] != rules->ninputs[e]) {
+            return kr__err(err, KR_EINVALID, "the application was read "
+                           "with another rule set");
+        }
+    }
+    if (!(res = calloc(1, sizeof(*res)))) {
+        return oom(err);
+    }
+    kr_pool__init(&res->pool);
+    res->rules = rules;
+    res->app = app;
+    res->trace = (opts->flags & KR_EVAL_TRACE) != 0;
+    res->date = app->date;
+    if (opts->date && kr_date_parse(&res->date, opts->date,
+                                    strlen(opts->date)) < 0) {
+        rc = kr__err(err, KR_EINVALID, "evaluation date '%.40s' is not a "
+                     "date YYYY-MM-DD", opts->date);
+        goto fail;
+    }
+    kr_date_format(res->datestr, res->date);
+    res->ninst[KR_ENT_HOUSEHOLD] = 1;
+    res->ninst[KR_ENT_PERSON] = app->npersons;
+    res->ninst[KR_ENT_INCOME] = app->nincomes;
+    for (e = 0; e < KR_NENT; e++) {
+        size_t n = (size_t)res->ninst[e] * (size_t)rules->nvalues[e];
+        if (!(res->slots[e] = kr_pool__alloc(&res->pool, sizeof(kr_slot) *
+                                             (n ? n : 1)))) {
+            rc = oom(err);
+            goto fail;
+        }
+    }
+    res->ov_sym = kr_pool__alloc(&res->pool, sizeof(kr_sym *) *
+                                 (opts->nset + 1));
+    res->ov_inst = kr_pool__alloc(&res->pool, sizeof(int) * (opts->nset + 1));
+    res->ov_val = kr_pool__alloc(&res->pool, sizeof(kr_val) *
+                                 (opts->nset + 1));
+    res->bidx = kr_pool__alloc(&res->pool, sizeof(int) *
+                               (size_t)(rules->nbenefits + 1));
+    if (!res->ov_sym || !res->ov_inst || !res->ov_val || !res->bidx) {
+        rc = oom(err);
+        goto fail;
+    }
+    for (i = 0; i < (int)opts->nset; i++) {
+        if ((rc = add_override(res, opts->set[i], err)) < 0) {
+            goto fail;
+        }
+    }
+    /* which benefits: asked by the caller, else by the application, else
+     * all of them, in rule order */
+    for (i = 0; i < rules->nbenefits; i++) {
+        int want = 0;
+        const char *id = rules->benefits[i].id;
+        if (opts->nbenefits) {
+            for (j = 0; j < (int)opts->nbenefits; j++) {
+                want |= strcmp(opts->benefits[j], id) == 0;
+            }
+        } else if (app->nrequested) {
+            for (j = 0; j < app->nrequested; j++) {
+                want |= strcmp(app->requested[j], id) == 0;
+            }
+        } else {
+            want = 1;
+        }
+        if (want) {
+            res->bidx[res->nb++] = i;
+        }
+    }
+    for (j = 0; j < (int)opts->nbenefits; j++) {
+        for (i = 0; i < rules->nbenefits; i++) {
+            if (strcmp(opts->benefits[j], rules->benefits[i].id) == 0) {
+                break;
+            }
+        }
+        if (i == rules->nbenefits) {
+            rc = kr__err(err, KR_ENOTFOUND, "no benefit '%.80s' in the "
+                         "loaded rules", opts->benefits[j]);
+            goto fail;
+        }
+    }
+    if (!(res->bres = kr_pool__alloc(&res->pool, sizeof(kr_bres) *
+                                     (size_t)(res->nb + 1)))) {
+        rc = oom(err);
+        goto fail;
+    }
+    for (i = 0; i < res->nb; i++) {
+        if ((rc = eval_benefit(res, res->bidx[i], &res->bres[i], err)) < 0) {
+            goto fail;
+        }
+    }
+    *out = res;
+    return KR_OK;
+fail:
+    kr_result_free(res);
+    return rc;
+}

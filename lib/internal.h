@@ -1,0 +1,396 @@
+/*
+ * internal.h - the compiled form of a rule set, applications and the
+ * evaluation state (internal to libkryterium).
+ *
+ * A kr_rules is built by rules_load.c (XML -> symbols and benefits),
+ * checked and compiled by rules_check.c (names resolved to pointers,
+ * types inferred, cycles refused, memo slots numbered) and is read-only
+ * afterwards.  An evaluation (eval.c) owns all mutable state in its
+ * kr_result, so one kr_rules can serve many threads.
+ */
+#ifndef KR_INTERNAL_H
+#define KR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gmp.h>
+#include <libxml/tree.h>
+
+#include "kryterium.h"
+#include "date.h"
+#include "decimal.h"
+#include "error.h"
+#include "sha256.h"
+
+/* ------------------------------------------------------------------ */
+/* Pool: many small allocations freed together (rules, one result).    */
+
+typedef struct kr_pool_chunk kr_pool_chunk;
+typedef struct kr_pool_fin kr_pool_fin;
+typedef struct {
+    kr_pool_chunk *chunks;
+    kr_pool_fin *fins;      /* mpq_t to clear on free, LIFO */
+} kr_pool;
+
+void kr_pool__init(kr_pool *p);
+void kr_pool__free(kr_pool *p);
+void *kr_pool__alloc(kr_pool *p, size_t n);           /* zeroed */
+char *kr_pool__strdup(kr_pool *p, const char *s);
+char *kr_pool__strndup(kr_pool *p, const char *s, size_t n);
+/* An mpq_init'ed rational cleared when the pool is freed. */
+mpq_ptr kr_pool__mpq(kr_pool *p);
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+
+typedef enum { KR_ENT_HOUSEHOLD = 0, KR_ENT_PERSON, KR_ENT_INCOME,
+               KR_NENT } kr_entity;
+
+/* Declared types. */
+typedef enum {
+    KR_TY_MONEY = 0, KR_TY_DECIMAL, KR_TY_INTEGER, KR_TY_BOOLEAN,
+    KR_TY_DATE, KR_TY_ENUM, KR_TY_TEXT
+} kr_type;
+
+/* Static types of formulas: money and plain numbers are kept apart to
+ * catch unit errors; a plain literal mixes with both. */
+typedef enum {
+    ST_NUM = 0, ST_MONEY, ST_LIT, ST_BOOL, ST_DATE, ST_STR
+} kr_stype;
+
+/* Runtime kinds. */
+typedef enum { V_NONE = 0, V_NUM, V_BOOL, V_DATE, V_STR } kr_vkind;
+
+typedef struct {
+    int kind;          /* kr_vkind */
+    int b;             /* V_BOOL */
+    kr_date d;         /* V_DATE */
+    const char *s;     /* V_STR: owned by the rules, app or result pool */
+    mpq_ptr q;         /* V_NUM: points at storage owned by the holder */
+} kr_val;
+
+/* ------------------------------------------------------------------ */
+/* Formulas                                                            */
+
+typedef enum {
+    E_NUM, E_STR, E_BOOL, E_DATE,     /* literals */
+    E_REF,                            /* name (input, parameter, value) */
+    E_ROLE,                           /* applicant.name */
+    E_NEG, E_NOT,
+    E_ADD, E_SUB, E_MUL, E_DIV,
+    E_EQ, E_NE, E_LT, E_LE, E_GT, E_GE,
+    E_AND, E_OR, E_IN, E_IF,
+    E_CALL,                           /* built-in function */
+    E_SCALE,                          /* scale(x) */
+    E_AT,                             /* at(parameter, date) */
+    E_AGG,                            /* sum/count/any/all/min/max */
+    E_TODAY, E_APPDATE, E_PROLE       /* built-ins; person role */
+} kr_ekind;
+
+typedef enum {
+    F_MIN, F_MAX, F_ABS, F_ROUND, F_AGE, F_ADD_MONTHS, F_MONTHS_BETWEEN,
+    F_YEAR, F_MONTH, F_DAY
+} kr_func;
+
+typedef enum { A_SUM, A_COUNT, A_ANY, A_ALL, A_MIN, A_MAX } kr_agg;
+
+typedef enum { R_APPLICANT = 0, R_SPOUSE, R_CHILD, R_RELATIVE, R_OTHER,
+               KR_NROLE } kr_role;
+
+typedef struct kr_sym kr_sym;
+typedef struct kr_expr kr_expr;
+
+struct kr_expr {
+    int kind;              /* kr_ekind */
+    int op;                /* kr_func, kr_agg, kr_role */
+    int stype;             /* kr_stype, set by the checker */
+    unsigned pos;          /* byte offset in the formula, for messages */
+    kr_expr **args;
+    int nargs;
+    kr_expr *where;        /* E_AGG filter, or NULL */
+    int ent;               /* E_AGG: entity iterated */
+    const char *name;      /* E_REF/E_ROLE/E_SCALE/E_AT before resolution */
+    kr_sym *sym;           /* resolved */
+    kr_val lit;            /* literals */
+    kr_round_mode mode;    /* F_ROUND, resolved at compile time */
+};
+
+/* Where a formula came from, for every message about it. */
+typedef struct {
+    const char *file;
+    unsigned long line;
+    const char *text;      /* formula source, for column reports */
+} kr_src;
+
+/* ------------------------------------------------------------------ */
+/* Symbols                                                             */
+
+typedef enum { SYM_INPUT, SYM_PARAM, SYM_SCALE, SYM_VALUE } kr_symkind;
+
+typedef struct {
+    kr_date from, until;   /* inclusive; until = INT32_MAX when open */
+    const char *source;
+    unsigned long line;
+    kr_val v;
+} kr_period;
+
+typedef struct {
+    int has_above, has_upto;
+    mpq_ptr above, upto;
+    kr_val v;
+} kr_bracket;
+
+typedef struct {
+    kr_date from, until;
+    const char *source;
+    unsigned long line;
+    kr_bracket *br;
+    int nbr;
+} kr_scale_period;
+
+typedef struct {
+    kr_expr *when;         /* NULL for <otherwise> */
+    kr_expr *expr;
+    const char *ref;
+    kr_src src;
+    kr_src when_src;
+} kr_case;
+
+typedef struct {
+    const char *value;
+    const char *label[2];
+} kr_option;
+
+struct kr_sym {
+    int kind;              /* kr_symkind */
+    const char *id;
+    int entity;            /* kr_entity */
+    int type;              /* kr_type */
+    int stype;             /* kr_stype */
+    const char *file;
+    unsigned long line;
+    const char *ref;
+    const char *label[2];  /* pl, en */
+    const char *help[2];
+    const char *unit;
+    int index;             /* input: index among inputs of its entity;
+                              value: memo slot among values of entity */
+    /* input */
+    int has_default, has_min, has_max;
+    kr_val defval, minval, maxval;
+    kr_option *opts;
+    int nopts;
+    /* parameter */
+    kr_period *periods;
+    int nperiods;
+    int overridable;
+    const char *override_file;
+    unsigned long override_line;
+    /* scale */
+    kr_scale_period *speriods;
+    int nsperiods;
+    /* value */
+    kr_expr *formula;
+    kr_src src;
+    kr_case *cases;
+    int ncases;
+    int unique;            /* cases match="unique" */
+    int check_state;       /* 0 new, 1 in progress, 2 done (checker) */
+};
+
+/* ------------------------------------------------------------------ */
+/* Benefits                                                            */
+
+enum { KR_LANG_PL = 0, KR_LANG_EN = 1 };
+
+/* A reason template compiled: literal text and {formula} holes. */
+typedef struct {
+    const char *text;        /* the template as written */
+    int nholes;
+    kr_expr **holes;
+    unsigned *hole_start, *hole_end; /* byte offsets of '{' and '}'+1 */
+} kr_template;
+
+typedef struct {
+    const char *id;
+    const char *ref;
+    const char *label[2];
+    kr_template met[2], unmet[2];
+    kr_expr *formula;
+    kr_src src;
+} kr_cond;
+
+typedef struct {
+    const char *id;
+    const char *ref;
+    const char *label[2];
+    kr_expr *formula;
+    kr_src src;
+} kr_component;
+
+typedef struct {
+    const char *id;
+    const char *ref;
+    const char *name[2];
+    const char *file;
+    unsigned long line;
+    kr_cond *conds;
+    int nconds;
+    int has_amount;
+    const char *amount_ref;
+    kr_component *comps;
+    int ncomps;
+    kr_expr *amount;         /* when a single <formula> */
+    kr_src amount_src;
+    mpq_ptr round_step;      /* NULL: no rounding */
+    kr_round_mode rounding;
+    kr_expr *minimum, *maximum, *range_lo, *range_hi;
+    kr_src minimum_src, maximum_src, range_lo_src, range_hi_src;
+    int raise_to_minimum;
+} kr_benefit;
+
+/* ------------------------------------------------------------------ */
+/* Rule set                                                            */
+
+typedef struct {
+    const char *id, *version, *file;
+    const char *title[2];
+} kr_pack;
+
+struct kr_rules {
+    kr_pool pool;
+    kr_pack *packs;
+    int npacks, cappacks;
+    kr_sym **syms;           /* in definition order */
+    int nsyms, capsyms;
+    kr_sym **hash;           /* open addressing over syms by id */
+    int hashcap;
+    kr_benefit *benefits;
+    int nbenefits, capbenefits;
+    int ninputs[KR_NENT];    /* inputs per entity */
+    int nvalues[KR_NENT];    /* memo slots per entity */
+    kr_sha256 sha;
+    char digest[65];
+    int compiled;
+};
+
+kr_sym *kr_rules__find(const kr_rules *r, const char *id);
+int kr_rules__add_sym(kr_rules *r, kr_sym *s, kr_error *err);
+int kr_rules__load_doc(kr_rules *r, xmlDocPtr doc, const char *file,
+                       kr_error *err);
+int kr_rules__check(kr_rules *r, kr_error *err);
+
+/* Parse a value of a declared type from text (application, defaults,
+ * parameter values, --set).  Strings are copied into pool. */
+int kr_value__parse(kr_val *out, kr_pool *pool, int type, const kr_sym *s,
+                    const char *text, kr_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Formulas: parse (expr.c)                                            */
+
+int kr_expr__parse(kr_expr **out, kr_pool *pool, const char *text,
+                   const kr_src *src, kr_error *err);
+/* Report a problem at byte `pos` of a formula: file:line plus the
+ * column inside the formula. */
+int kr_expr__err(kr_error *err, kr_code code, const kr_src *src,
+                 unsigned pos, const char *fmt, ...) KR_PRINTF(5, 6);
+
+/* ------------------------------------------------------------------ */
+/* Applications                                                        */
+
+typedef struct {
+    const char *id;
+    int role;                /* kr_role */
+    unsigned long line;
+    int first_income, nincome;
+} kr_person;
+
+typedef struct {
+    int person;
+    unsigned long line;
+} kr_income;
+
+struct kr_app {
+    kr_pool pool;
+    const char *file;
+    const char *id;
+    const char *datestr;
+    kr_date date;
+    const char **requested;
+    int nrequested;
+    kr_person *persons;
+    int npersons;
+    kr_income *incomes;
+    int nincomes;
+    /* inputs per entity: vals[e][inst * ninputs[e] + index] */
+    kr_val *vals[KR_NENT];
+    unsigned char *set[KR_NENT];
+    int ninputs[KR_NENT];
+    int role_person[KR_NROLE]; /* index, -1 none, -2 several */
+};
+
+int kr_app__from_node(kr_app **out, const kr_rules *rules, xmlNode *root,
+                      const char *file, kr_error *err);
+extern const char *const kr_role_names[KR_NROLE];
+
+/* ------------------------------------------------------------------ */
+/* Evaluation                                                          */
+
+typedef struct {
+    const kr_sym *sym;
+    int inst;                /* instance, or period index for params */
+} kr_dep;
+
+typedef struct {
+    unsigned char state;     /* 0 not computed, 1 computing, 2 done */
+    int period;              /* for params: the period used */
+    kr_val v;
+    kr_dep *deps;
+    int ndeps;
+} kr_slot;
+
+typedef struct {
+    const char *amount, *range_lo, *range_hi;
+    int granted;
+    const char *note[2];
+    int *met;
+    const char **reason[2];
+    kr_dep *deps;            /* trace: what the amount used */
+    int ndeps;
+    kr_dep **cdeps;          /* per condition */
+    int *ncdeps;
+} kr_bres;
+
+typedef struct kr_frame kr_frame;
+
+struct kr_result {
+    kr_pool pool;
+    const kr_rules *rules;
+    const kr_app *app;
+    kr_date date;
+    char datestr[11];
+    int trace;
+    kr_slot *slots[KR_NENT];  /* values: [inst * nvalues[e] + index] */
+    int ninst[KR_NENT];
+    /* what-if overrides */
+    const kr_sym **ov_sym;
+    int *ov_inst;             /* -1: parameter / all */
+    kr_val *ov_val;
+    int nov;
+    int *bidx;                /* rules benefit index per result benefit */
+    kr_bres *bres;
+    int nb;
+    kr_frame *frame;          /* innermost trace frame */
+};
+
+int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
+                 kr_error *err);
+/* A formula in household scope (reason templates). */
+int kr_eval__expr(kr_result *res, const kr_expr *e, const kr_src *src,
+                  kr_val *out, kr_error *err);
+/* Format a value for a person: money "1 010,00 zł", dates, tak/nie. */
+char *kr_eval__human(const kr_val *v, int stype, int lang);
+
+void kr_val__init(kr_val *v, mpq_ptr storage);
+
+#endif
