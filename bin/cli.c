@@ -123,6 +123,11 @@ int cli_exit_code(cli_phase phase, int code)
     case CLI_PHASE_APP:
         return CLI_EXIT_APP;
     case CLI_PHASE_EVAL:
+        /* kr_eval refuses a --set or --benefit it cannot apply with
+         * KR_ENOTFOUND / KR_EINVALID: the command line is wrong */
+        if (code == KR_ENOTFOUND || code == KR_EINVALID) {
+            return CLI_EXIT_USAGE;
+        }
         return CLI_EXIT_EVAL;
     case CLI_PHASE_OUTPUT:
         /* Formatting what the library computed cannot fail on user

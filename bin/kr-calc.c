@@ -371,7 +371,11 @@ static int format_text(const calc_ctx *c)
         cli_buf_printf(c->out, "  %s: %s\n", w->result,
                        kr_result_benefit_granted(c->res, i)
                            ? w->granted : w->not_granted);
-        rc = text_money(c, w, i);
+        /* A refused benefit's 0,00 zł (or 0,00-0,00 range) says nothing
+         * the verdict has not said. */
+        if (kr_result_benefit_granted(c->res, i)) {
+            rc = text_money(c, w, i);
+        }
         if (note != NULL && note[0] != '\0') {
             cli_buf_printf(c->out, "  %s: %s\n", w->note, note);
         }

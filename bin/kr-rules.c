@@ -218,7 +218,7 @@ static void report_print(test_run *run, const char *path,
             cli_buf_printf(&out, " (%s)", src);
         }
         cli_buf_putc(&out, '\n');
-        cli_buf_indent(&out, kr_test_report_detail(rep, i), "    ");
+        cli_buf_indent(&out, kr_test_report_detail(rep, i), "  ");
     }
     if (cli_buf_failed(&out)) {
         cli_errorf("out of memory");

@@ -315,9 +315,9 @@ const char *kr_rules_benefit_name(const kr_rules *r, size_t i,
 
 /* ------------------------------------------------------------------ */
 
-static const char *const type_names[] = { "money", "decimal", "integer",
-                                          "boolean", "date", "enum",
-                                          "text" };
+static const char *const type_names[] = { "an amount of money",
+                                          "a decimal number",
+                                          "a whole number" };
 
 int kr_value__parse(kr_val *out, kr_pool *pool, int type, const kr_sym *s,
                     const char *text, kr_error *err)
@@ -333,7 +333,7 @@ int kr_value__parse(kr_val *out, kr_pool *pool, int type, const kr_sym *s,
             return kr__err(err, KR_ENOMEM, "out of memory");
         }
         if (kr_dec_parse(out->q, text, len, NULL) < 0) {
-            return kr__err(err, KR_EPARSE, "'%.60s' is not a %s (write "
+            return kr__err(err, KR_EPARSE, "'%.60s' is not %s (write "
                            "digits with a dot for decimals, e.g. "
                            "1010.00)", text, type_names[type]);
         }

@@ -41,6 +41,30 @@ static void silent(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
+/* Keep libxml2's first error: the last one is often a consequence
+ * ("Premature end of data") far from the real mistake. */
+typedef struct {
+    int set;
+    int code;
+    unsigned long line, col;
+    char msg[300];
+} first_error;
+
+static void keep_first(void *user, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = user;
+    first_error *f = ctxt ? ctxt->_private : NULL;
+    if (!f || f->set || !e || e->level < XML_ERR_ERROR) {
+        return;
+    }
+    f->set = 1;
+    f->code = e->code;
+    f->line = e->line > 0 ? (unsigned long)e->line : 0;
+    f->col = e->int2 > 0 ? (unsigned long)e->int2 : 0;
+    snprintf(f->msg, sizeof(f->msg), "%s",
+             e->message ? e->message : "not well-formed XML");
+}
+
 static void init_once(void)
 {
     xmlInitParser();
@@ -162,8 +186,10 @@ int kr_xml__parse(xmlDocPtr *out, const char *name, const char *buf,
 {
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;
+    first_error first;
 
     *out = NULL;
+    memset(&first, 0, sizeof(first));
     kr_xml__init();
     if (len > KR_XML_MAX_BYTES || len > (size_t)INT32_MAX) {
         return kr__err_at(err, KR_ELIMIT, name, 0,
@@ -184,26 +210,36 @@ int kr_xml__parse(xmlDocPtr *out, const char *name, const char *buf,
     ctxt->vctxt.warning = silent;
     ctxt->sax->error = silent;
     ctxt->sax->warning = silent;
-    ctxt->sax->serror = NULL;
+    ctxt->sax->serror = keep_first;
+    ctxt->_private = &first;
     doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, KR_XML_OPTS);
     if (!doc || !ctxt->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[300];
         size_t n;
-        snprintf(msg, sizeof(msg), "%s",
-                 e && e->message ? e->message : "not well-formed XML");
-        n = strlen(msg);
-        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) {
-            msg[--n] = '\0';
+        kr_code code = KR_EPARSE;
+        if (!first.set) {
+            snprintf(first.msg, sizeof(first.msg), "not well-formed XML");
         }
-        kr__err_at(err, KR_EPARSE, name, e ? (unsigned long)e->line : 0,
-                   "malformed XML: %s", msg);
-        if (err && e && e->int2 > 0) {
-            err->column = (unsigned long)e->int2;
+        n = strlen(first.msg);
+        while (n > 0 && (first.msg[n - 1] == '\n' || first.msg[n - 1] == ' ')) {
+            first.msg[--n] = '\0';
+        }
+        if (strstr(first.msg, "Excessive depth")) {
+            /* libxml2's own cap (256) came first; its message suggests
+             * XML_PARSE_HUGE, which we never use */
+            code = KR_ELIMIT;
+            snprintf(first.msg, sizeof(first.msg), "elements are nested "
+                     "deeper than %d levels", KR_XML_MAX_DEPTH);
+            kr__err_at(err, code, name, first.line, "%s", first.msg);
+        } else {
+            kr__err_at(err, code, name, first.line, "malformed XML: %s",
+                       first.msg);
+        }
+        if (err && first.col > 0 && err->code == code && err->column == 0) {
+            err->column = first.col;
         }
         xmlFreeDoc(doc);
         xmlFreeParserCtxt(ctxt);
-        return KR_EPARSE;
+        return code;
     }
     xmlFreeParserCtxt(ctxt);
     if (doc->intSubset || doc->extSubset) {
