@@ -1142,7 +1142,38 @@ int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
         goto fail;
     }
     for (i = 0; i < res->nb; i++) {
-        if ((rc = eval_benefit(res, res->bidx[i], &res->bres[i], err)) < 0) {
+        kr_error be = KR_ERROR_INIT;
+        kr_bres *br = &res->bres[i];
+        rc = eval_benefit(res, res->bidx[i], br, &be);
+        if (rc == KR_EEVAL || rc == KR_EDIVZERO || rc == KR_ELIMIT) {
+            /* this benefit cannot be decided on this application (a
+             * missing input, no parameter in force); the others can */
+            char msg[KR_ERROR_MSG_SIZE + 300];
+            if (be.file[0] && be.line) {
+                snprintf(msg, sizeof(msg), "%s:%lu: %s", be.file, be.line,
+                         be.msg);
+            } else if (be.file[0]) {
+                snprintf(msg, sizeof(msg), "%s: %s", be.file, be.msg);
+            } else {
+                snprintf(msg, sizeof(msg), "%s", be.msg);
+            }
+            memset(br, 0, sizeof(*br));
+            br->note[0] = br->note[1] = "";
+            if (!(br->error = kr_pool__strdup(&res->pool, msg))) {
+                rc = oom(err);
+                goto fail;
+            }
+            res->nerrors++;
+            if (!res->first_error.code) {
+                res->first_error = be;
+            }
+            rc = KR_OK;
+            continue;
+        }
+        if (rc < 0) {
+            if (err && !err->code) {
+                *err = be;
+            }
             goto fail;
         }
     }

@@ -351,6 +351,7 @@ typedef struct {
 
 typedef struct {
     const char *amount, *range_lo, *range_hi;
+    const char *error;       /* could not be evaluated: why, else NULL */
     int granted;
     const char *note[2];
     int *met;
@@ -381,6 +382,8 @@ struct kr_result {
     kr_bres *bres;
     int nb;
     kr_frame *frame;          /* innermost trace frame */
+    int nerrors;              /* benefits that could not be evaluated */
+    kr_error first_error;
 };
 
 int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,

@@ -238,9 +238,25 @@ const char *kr_result_benefit_note(const kr_result *res, size_t i,
     return res->bres[i].note[lang_of(lang)];
 }
 
+const char *kr_result_benefit_error(const kr_result *res, size_t i)
+{
+    return i < (size_t)res->nb ? res->bres[i].error : NULL;
+}
+
+size_t kr_result_error_count(const kr_result *res, kr_error *first)
+{
+    if (first && res->nerrors) {
+        *first = res->first_error;
+    }
+    return (size_t)res->nerrors;
+}
+
 size_t kr_result_condition_count(const kr_result *res, size_t i)
 {
-    return i < (size_t)res->nb ? (size_t)BEN(res, i)->nconds : 0;
+    if (i >= (size_t)res->nb || res->bres[i].error) {
+        return 0;
+    }
+    return (size_t)BEN(res, i)->nconds;
 }
 
 const char *kr_result_condition_id(const kr_result *res, size_t i, size_t j)
@@ -639,6 +655,13 @@ int kr_result_explain(char **out, const kr_result *res, size_t i,
     x.lang = lang_of(lang);
     b = BEN(res, i);
     br = &res->bres[i];
+    if (br->error) {
+        sb_add(&x.b, "%s: %s\n", x.lang == KR_LANG_EN
+               ? "cannot be decided" : "nie można rozstrzygnąć", br->error);
+        *out = x.b.s;
+        return x.b.failed ? kr__err(err, KR_ENOMEM, "out of memory")
+                          : KR_OK;
+    }
     for (j = 0; j < b->nconds; j++) {
         const kr_cond *c = &b->conds[j];
         sb_add(&x.b, "%s %s: %s", x.lang == KR_LANG_EN ? "condition"

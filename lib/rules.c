@@ -84,11 +84,57 @@ static int rehash(kr_rules *r, int cap)
     return 0;
 }
 
+static int same_val(const kr_val *a, const kr_val *b)
+{
+    if (a->kind != b->kind) {
+        return 0;
+    }
+    switch (a->kind) {
+    case V_NUM: return mpq_equal(a->q, b->q);
+    case V_BOOL: return a->b == b->b;
+    case V_DATE: return a->d == b->d;
+    case V_STR: return strcmp(a->s, b->s) == 0;
+    default: return 1;
+    }
+}
+
+static int same_input(const kr_sym *a, const kr_sym *b)
+{
+    int i;
+    if (a->entity != b->entity || a->type != b->type ||
+        a->nopts != b->nopts || a->has_default != b->has_default ||
+        a->has_min != b->has_min || a->has_max != b->has_max ||
+        (a->has_default && !same_val(&a->defval, &b->defval)) ||
+        (a->has_min && !same_val(&a->minval, &b->minval)) ||
+        (a->has_max && !same_val(&a->maxval, &b->maxval))) {
+        return 0;
+    }
+    for (i = 0; i < a->nopts; i++) {
+        if (strcmp(a->opts[i].value, b->opts[i].value) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int kr_rules__add_sym(kr_rules *r, kr_sym *s, kr_error *err)
 {
     kr_sym *old = kr_rules__find(r, s->id);
     static const char *const kinds[] = { "an input", "a parameter",
                                          "a scale", "a value" };
+    if (old && old->kind == SYM_INPUT && s->kind == SYM_INPUT &&
+        same_input(old, s)) {
+        /* Several packs may read the same fact about a person (a birth
+         * date): the same declaration twice is one input, not a clash. */
+        return KR_OK;
+    }
+    if (old && old->kind == SYM_INPUT && s->kind == SYM_INPUT) {
+        return kr__err_at(err, KR_EINVALID, s->file, s->line,
+                          "input '%s' is declared differently in %s:%lu "
+                          "(entity, type, options or bounds differ); packs "
+                          "that share an input must declare it alike",
+                          s->id, old->file, old->line);
+    }
     if (old) {
         return kr__err_at(err, KR_EINVALID, s->file, s->line,
                           "'%s' is already defined as %s in %s:%lu; a "

@@ -135,7 +135,7 @@ static int check_expect(kr_result *res, const xmlNode *x, const char *file,
     int fail = 0, bi, want;
     unsigned long line = kr_xml__line(x);
 
-    if (kr_xml__attr(x, "error")) {
+    if (kr_xml__attr(x, "error") && !bid) {
         db_add(d, "  line %lu: expected an evaluation error containing "
                "\"%s\", but the evaluation succeeded\n", line,
                kr_xml__attr(x, "error"));
@@ -167,6 +167,24 @@ static int check_expect(kr_result *res, const xmlNode *x, const char *file,
     if ((bi = find_benefit(res, bid)) < 0) {
         return kr__err_at(err, KR_EINVALID, file, line, "<expect benefit="
                           "\"%s\">: no such benefit in the rules", bid);
+    }
+    {
+        const char *berr = kr_result_benefit_error(res, (size_t)bi);
+        const char *want_err = kr_xml__attr(x, "error");
+        if (want_err) {
+            if (!berr || !strstr(berr, want_err)) {
+                db_add(d, "  line %lu: %s: expected the error \"%s\", got "
+                       "%s\n", line, bid, want_err,
+                       berr ? berr : "no error");
+                return 1;
+            }
+            return 0;
+        }
+        if (berr) {
+            db_add(d, "  line %lu: %s could not be decided: %s\n", line,
+                   bid, berr);
+            return 1;
+        }
     }
     if ((v = kr_xml__attr(x, "condition"))) {
         size_t j, n = kr_result_condition_count(res, (size_t)bi);
@@ -261,7 +279,8 @@ static int run_test(kr_test_report *rep, const kr_rules *rules,
         if (kr_xml__is(x, ANS, "application")) {
             app_node = x;
         }
-        if (kr_xml__is(x, TNS, "expect") && kr_xml__attr(x, "error")) {
+        if (kr_xml__is(x, TNS, "expect") && kr_xml__attr(x, "error") &&
+            !kr_xml__attr(x, "benefit")) {
             want_error = kr_xml__attr(x, "error");
         }
     }

@@ -188,9 +188,11 @@ typedef struct {
  * app: both must outlive it.  Evaluation is lazy and
  * memoized; the result keeps the evaluation state so that further named
  * values can be asked for with kr_result_value().
- * @return KR_OK; KR_ENOTFOUND for an unknown benefit or --set name;
- *         KR_EEVAL, KR_EDIVZERO, KR_ELIMIT when a formula cannot be
- *         evaluated (the message names the rule file and line).
+ * A benefit that cannot be decided (a needed input missing, no parameter
+ * value in force on the date) does not fail the evaluation: see
+ * kr_result_benefit_error().
+ * @return KR_OK; KR_ENOTFOUND for an unknown benefit or --set name,
+ *         KR_EINVALID for a --set value of the wrong type, KR_ENOMEM.
  */
 int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
             const kr_eval_opts *opts, kr_error *err);
@@ -219,6 +221,19 @@ const char *kr_result_benefit_range_max(const kr_result *res, size_t i);
  *  "" when there is nothing to say.  Borrowed from res. */
 const char *kr_result_benefit_note(const kr_result *res, size_t i,
                                    const char *lang);
+
+/**
+ * Why benefit i could not be decided on this application ("file:line:
+ * message": a needed input is missing, no parameter value is in force on
+ * the date, a division by zero), or NULL when it was.  Such a benefit is
+ * not granted and has no amount and no conditions; the other benefits of
+ * the result are unaffected.
+ */
+const char *kr_result_benefit_error(const kr_result *res, size_t i);
+
+/** How many benefits could not be decided; the first one's error is
+ *  copied into *first when first is not NULL. */
+size_t kr_result_error_count(const kr_result *res, kr_error *first);
 
 size_t kr_result_condition_count(const kr_result *res, size_t i);
 const char *kr_result_condition_id(const kr_result *res, size_t i,
