@@ -486,11 +486,48 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
         out->kind = V_NUM;
         mpq_set_si(out->q, i, 1);
         break;
+    case F_DAYS_BETWEEN:
+        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+            goto done;
+        }
+        i = (int)(t.d - out->d);
+        out->kind = V_NUM;
+        mpq_set_si(out->q, i, 1);
+        break;
+    case F_MAKE_DATE: {
+        long ymd[3];
+        for (i = 0; i < 3; i++) {
+            if (i && (rc = ev(res, e->args[i], sc, src, &t, err)) < 0) {
+                goto done;
+            }
+            mpq_srcptr q = i ? t.q : out->q;
+            if (mpz_cmp_ui(mpq_denref(q), 1) != 0 ||
+                !mpz_fits_slong_p(mpq_numref(q))) {
+                rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "date(): "
+                                  "year, month and day must be whole "
+                                  "numbers");
+                goto done;
+            }
+            ymd[i] = mpz_get_si(mpq_numref(q));
+        }
+        if (ymd[0] < 1800 || ymd[0] > 9999 || ymd[1] < 1 || ymd[1] > 12 ||
+            ymd[2] < 1 ||
+            ymd[2] > kr_date_days_in_month((int)ymd[0], (int)ymd[1])) {
+            rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "date(%ld, %ld, "
+                              "%ld) is not a calendar date", ymd[0], ymd[1],
+                              ymd[2]);
+            goto done;
+        }
+        out->kind = V_DATE;
+        out->d = kr_date_from_ymd((int)ymd[0], (int)ymd[1], (int)ymd[2]);
+        break;
+    }
     default:
         kr_date_to_ymd(out->d, &y, &m, &d);
         out->kind = V_NUM;
-        mpq_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m : d,
-                   1);
+        mpq_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m
+                           : e->op == F_DAY ? d
+                           : kr_date_days_in_month(y, m), 1);
         break;
     }
 done:

@@ -277,6 +277,8 @@ static const struct {
     { "year", F_YEAR, 1, 1 },
     { "month", F_MONTH, 1, 1 },
     { "day", F_DAY, 1, 1 },
+    { "days_between", F_DAYS_BETWEEN, 2, 2 },
+    { "days_in_month", F_DAYS_IN_MONTH, 1, 1 },
 };
 
 static const struct {
@@ -413,13 +415,21 @@ static kr_expr *parse_call(parser *p, const char *name, size_t pos)
             return e;
         }
     }
+    if (strcmp(name, "date") == 0 && n == 3) {
+        /* date(year, month, day) from computed numbers */
+        if (!(e = node(p, E_CALL, pos)) || set_args(p, e, a, n) < 0) {
+            return NULL;
+        }
+        e->op = F_MAKE_DATE;
+        return e;
+    }
     if (strcmp(name, "date") == 0) {
         if (n != 1 || a[0]->kind != E_STR ||
             kr_date_parse(&a[0]->lit.d, a[0]->lit.s, strlen(a[0]->lit.s))
             < 0) {
             kr_expr__err(p->err, KR_EPARSE, p->src, (unsigned)pos,
                          "date() takes one text \"YYYY-MM-DD\" with a "
-                         "real calendar date");
+                         "real calendar date, or (year, month, day)");
             return NULL;
         }
         if (!(e = node(p, E_DATE, pos))) {

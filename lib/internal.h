@@ -89,7 +89,7 @@ typedef enum {
 
 typedef enum {
     F_MIN, F_MAX, F_ABS, F_ROUND, F_AGE, F_ADD_MONTHS, F_MONTHS_BETWEEN,
-    F_YEAR, F_MONTH, F_DAY
+    F_YEAR, F_MONTH, F_DAY, F_DAYS_BETWEEN, F_DAYS_IN_MONTH, F_MAKE_DATE
 } kr_func;
 
 typedef enum { A_SUM, A_COUNT, A_ANY, A_ALL, A_MIN, A_MAX } kr_agg;

@@ -217,7 +217,29 @@ static int check_call(ck *c, kr_expr *e, int ent, const kr_src *src)
         }
         e->stype = ST_NUM;
         return 0;
-    default: /* year, month, day */
+    case F_DAYS_BETWEEN:
+        if (want(c, src, e->args[0], ST_DATE, "days_between()'s "
+                 "dates") < 0 ||
+            want(c, src, e->args[1], ST_DATE, "days_between()'s "
+                 "dates") < 0) {
+            return -1;
+        }
+        e->stype = ST_NUM;
+        return 0;
+    case F_MAKE_DATE:
+        for (i = 0; i < 3; i++) {
+            if (want(c, src, e->args[i], ST_NUM, "date()'s year, month "
+                     "and day") < 0) {
+                return -1;
+            }
+            if (e->args[i]->stype == ST_MONEY) {
+                return terr(c, src, e->args[i], "a year, month or day "
+                            "cannot be money");
+            }
+        }
+        e->stype = ST_DATE;
+        return 0;
+    default: /* year, month, day, days_in_month */
         if (want(c, src, e->args[0], ST_DATE, "the argument") < 0) {
             return -1;
         }
