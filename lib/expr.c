@@ -400,10 +400,15 @@ static kr_expr *parse_call(parser *p, const char *name, size_t pos)
     for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++) {
         if (strcmp(funcs[i].name, name) == 0) {
             if (n < funcs[i].min || n > funcs[i].max) {
+                char more[24] = "";
+                if (funcs[i].max == MAX_ARGS) {
+                    snprintf(more, sizeof(more), " or more");
+                } else if (funcs[i].max > funcs[i].min) {
+                    snprintf(more, sizeof(more), " or %d", funcs[i].max);
+                }
                 kr_expr__err(p->err, KR_EPARSE, p->src, (unsigned)pos,
                              "%s() takes %d%s argument%s, not %d", name,
-                             funcs[i].min,
-                             funcs[i].max > funcs[i].min ? " or more" : "",
+                             funcs[i].min, more,
                              funcs[i].min == 1 &&
                              funcs[i].max == 1 ? "" : "s", n);
                 return NULL;
@@ -596,14 +601,27 @@ static kr_expr *parse_primary(parser *p)
     }
 }
 
+/* One level deeper: parentheses, calls, 'if', and the prefix operators
+ * '-' and 'not' all recurse, so all of them count against MAX_DEPTH. */
+static int deeper(parser *p)
+{
+    if (++p->depth > MAX_DEPTH) {
+        kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)p->tstart,
+                     "formula nested deeper than %d levels", MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
 static kr_expr *parse_unary(parser *p)
 {
     if (p->kind == T_MINUS) {
         size_t pos = p->tstart;
         kr_expr *a, *e;
-        if (lex(p) < 0 || !(a = parse_unary(p))) {
+        if (deeper(p) < 0 || lex(p) < 0 || !(a = parse_unary(p))) {
             return NULL;
         }
+        p->depth--;
         if (!(e = node(p, E_NEG, pos)) || set_args(p, e, &a, 1) < 0) {
             return NULL;
         }
@@ -708,9 +726,10 @@ static kr_expr *parse_not(parser *p)
     if (is_kw(p, "not")) {
         size_t pos = p->tstart;
         kr_expr *a, *e;
-        if (lex(p) < 0 || !(a = parse_not(p))) {
+        if (deeper(p) < 0 || lex(p) < 0 || !(a = parse_not(p))) {
             return NULL;
         }
+        p->depth--;
         if (!(e = node(p, E_NOT, pos)) || set_args(p, e, &a, 1) < 0) {
             return NULL;
         }
@@ -748,9 +767,7 @@ static kr_expr *parse_or(parser *p)
 static kr_expr *parse_expr(parser *p)
 {
     kr_expr *e;
-    if (++p->depth > MAX_DEPTH) {
-        kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)p->tstart,
-                     "formula nested deeper than %d levels", MAX_DEPTH);
+    if (deeper(p) < 0) {
         return NULL;
     }
     if (is_kw(p, "if")) {

@@ -48,35 +48,49 @@ static const char *where(ps *p, int ent, int inst, char *buf, size_t n)
     return buf;
 }
 
-static int set_input(ps *p, int ent, int inst, const char *name,
-                     const char *text, unsigned long line)
+static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
+                         const char *name, const char *text,
+                         unsigned long line, int decimal_comma)
 {
-    const kr_sym *s = kr_rules__find(p->r, name);
     kr_val *v;
     kr_error e = KR_ERROR_INIT;
     char w[160];
+    char fixed[64];
     size_t k;
 
-    where(p, ent, inst, w, sizeof(w));
     if (!s || s->kind != SYM_INPUT) {
         return kr__err_at(p->err, KR_EINVALID, p->file, line,
                           "%s: field '%s' is not an input declared by the "
-                          "rules", w, name);
+                          "rules", where(p, ent, inst, w, sizeof(w)), name);
     }
     if (s->entity != ent) {
         return kr__err_at(p->err, KR_EINVALID, p->file, line,
-                          "%s: field '%s' belongs to the %s, not here", w,
-                          name, ent_pl[s->entity]);
+                          "%s: field '%s' belongs to the %s, not here",
+                          where(p, ent, inst, w, sizeof(w)), name,
+                          ent_pl[s->entity]);
     }
     k = (size_t)inst * (size_t)p->a->ninputs[ent] + (size_t)s->index;
     if (p->a->set[ent][k]) {
         return kr__err_at(p->err, KR_EINVALID, p->file, line,
-                          "%s: field '%s' is given twice", w, name);
+                          "%s: field '%s' is given twice",
+                          where(p, ent, inst, w, sizeof(w)), name);
+    }
+    if (decimal_comma && (s->type == KR_TY_MONEY ||
+                          s->type == KR_TY_DECIMAL)) {
+        /* spreadsheets exported in Polish write 1010,00 */
+        const char *c = strchr(text, ',');
+        size_t l = strlen(text);
+        if (c && !strchr(text, '.') && l < sizeof(fixed)) {
+            memcpy(fixed, text, l + 1);
+            fixed[c - text] = '.';
+            text = fixed;
+        }
     }
     v = &p->a->vals[ent][k];
     if (kr_value__parse(v, &p->a->pool, s->type, s, text, &e) < 0) {
         return kr__err_at(p->err, e.code, p->file, line, "%s: field '%s': "
-                          "%s", w, name, e.msg);
+                          "%s", where(p, ent, inst, w, sizeof(w)), name,
+                          e.msg);
     }
     if (v->kind == V_NUM && ((s->has_min && mpq_cmp(v->q, s->minval.q) < 0)
                              || (s->has_max &&
@@ -84,7 +98,8 @@ static int set_input(ps *p, int ent, int inst, const char *name,
         char *lo = s->has_min ? kr_dec_to_string(s->minval.q, 0) : NULL;
         char *hi = s->has_max ? kr_dec_to_string(s->maxval.q, 0) : NULL;
         kr__err_at(p->err, KR_EINVALID, p->file, line, "%s: field '%s': %s "
-                   "is outside the allowed range [%s, %s]", w, name, text,
+                   "is outside the allowed range [%s, %s]",
+                   where(p, ent, inst, w, sizeof(w)), name, text,
                    lo ? lo : "", hi ? hi : "");
         free(lo);
         free(hi);
@@ -93,11 +108,18 @@ static int set_input(ps *p, int ent, int inst, const char *name,
     if (v->kind == V_DATE && ((s->has_min && v->d < s->minval.d) ||
                               (s->has_max && v->d > s->maxval.d))) {
         return kr__err_at(p->err, KR_EINVALID, p->file, line, "%s: field "
-                          "'%s': %s is outside the allowed dates", w, name,
-                          text);
+                          "'%s': %s is outside the allowed dates",
+                          where(p, ent, inst, w, sizeof(w)), name, text);
     }
     p->a->set[ent][k] = 1;
     return KR_OK;
+}
+
+static int set_input(ps *p, int ent, int inst, const char *name,
+                     const char *text, unsigned long line)
+{
+    return set_input_sym(p, kr_rules__find(p->r, name), ent, inst, name,
+                         text, line, 0);
 }
 
 /* Inputs of one entity element: attributes (minus structural ones) and
@@ -436,4 +458,155 @@ size_t kr_app_requested_count(const kr_app *a)
 const char *kr_app_requested(const kr_app *a, size_t i)
 {
     return i < (size_t)a->nrequested ? a->requested[i] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building an application field by field (batch readers)             */
+
+int kr_app__begin(kr_app **out, const kr_rules *rules, const char *file,
+                  const char *id, const char *date, unsigned long line,
+                  int npersons, int nincomes, kr_error *err)
+{
+    kr_app *a;
+    ps p;
+    int i;
+
+    *out = NULL;
+    if (!(a = calloc(1, sizeof(*a)))) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    kr_pool__init(&a->pool);
+    p.r = rules;
+    p.a = a;
+    p.err = err;
+    p.file = file;
+    a->file = kr_pool__strdup(&a->pool, file);
+    a->id = kr_pool__strdup(&a->pool, id ? id : "");
+    a->persons = kr_pool__alloc(&a->pool, sizeof(kr_person) *
+                                (size_t)(npersons ? npersons : 1));
+    a->incomes = kr_pool__alloc(&a->pool, sizeof(kr_income) *
+                                (size_t)(nincomes ? nincomes : 1));
+    if (!a->file || !a->id || !a->persons || !a->incomes ||
+        alloc_inputs(&p, KR_ENT_HOUSEHOLD, 1) < 0 ||
+        alloc_inputs(&p, KR_ENT_PERSON, npersons) < 0 ||
+        alloc_inputs(&p, KR_ENT_INCOME, nincomes) < 0) {
+        kr_app_free(a);
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < KR_NROLE; i++) {
+        a->role_person[i] = -1;
+    }
+    if (!date || kr_date_parse(&a->date, date, strlen(date)) < 0) {
+        kr__err_at(err, KR_EINVALID, file, line, "application %s: field "
+                   "'date': '%.40s' is not a date YYYY-MM-DD", a->id,
+                   date ? date : "");
+        kr_app_free(a);
+        return KR_EINVALID;
+    }
+    if (!(a->datestr = kr_pool__strdup(&a->pool, date))) {
+        kr_app_free(a);
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    *out = a;
+    return KR_OK;
+}
+
+int kr_app__add_person(kr_app *a, const char *id, const char *role,
+                       int nincome, unsigned long line, kr_error *err)
+{
+    kr_person *pe = &a->persons[a->npersons];
+    char b[24];
+    int j;
+
+    if (!id || !*id) {
+        snprintf(b, sizeof(b), "p%d", a->npersons + 1);
+        id = b;
+    }
+    for (j = 0; j < a->npersons; j++) {
+        if (strcmp(a->persons[j].id, id) == 0) {
+            return kr__err_at(err, KR_EINVALID, a->file, line, "application "
+                              "%s: person id '%s' is used twice", a->id, id);
+        }
+    }
+    for (j = 0; role && j < KR_NROLE; j++) {
+        if (strcmp(role, kr_role_names[j]) == 0) {
+            break;
+        }
+    }
+    if (!role || j == KR_NROLE) {
+        return kr__err_at(err, KR_EINVALID, a->file, line, "application %s, "
+                          "person %s: field 'role': '%s' is not one of "
+                          "applicant, spouse, child, relative, other",
+                          a->id, id, role ? role : "");
+    }
+    if (!(pe->id = kr_pool__strdup(&a->pool, id))) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    pe->line = line;
+    pe->role = j;
+    a->role_person[j] = a->role_person[j] == -1 ? a->npersons : -2;
+    pe->first_income = a->nincomes;
+    pe->nincome = nincome;
+    for (j = 0; j < nincome; j++) {
+        a->incomes[a->nincomes].person = a->npersons;
+        a->incomes[a->nincomes].line = line;
+        a->nincomes++;
+    }
+    a->npersons++;
+    return KR_OK;
+}
+
+int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
+                int inst, const char *text, unsigned long line,
+                int decimal_comma, kr_error *err)
+{
+    ps p;
+    p.r = rules;
+    p.a = a;
+    p.err = err;
+    p.file = a->file;
+    return set_input_sym(&p, s, ent, inst, s ? s->id : "?", text, line,
+                         decimal_comma);
+}
+
+int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
+                    unsigned long line, kr_error *err)
+{
+    int i;
+    const char **nr;
+    for (i = 0; i < rules->nbenefits; i++) {
+        if (strcmp(rules->benefits[i].id, id) == 0) {
+            break;
+        }
+    }
+    if (i == rules->nbenefits) {
+        return kr__err_at(err, KR_EINVALID, a->file, line, "application %s: "
+                          "benefit '%s' is not defined by the loaded rules",
+                          a->id, id);
+    }
+    nr = kr_pool__alloc(&a->pool, sizeof(char *) *
+                        (size_t)(a->nrequested + 1));
+    if (!nr) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    if (a->nrequested) {
+        memcpy(nr, a->requested, sizeof(char *) * (size_t)a->nrequested);
+    }
+    nr[a->nrequested++] = rules->benefits[i].id;
+    a->requested = nr;
+    return KR_OK;
+}
+
+int kr_app__finish(kr_app *a, unsigned long line, kr_error *err)
+{
+    if (a->role_person[R_APPLICANT] == -1) {
+        return kr__err_at(err, KR_EINVALID, a->file, line, "application %s: "
+                          "no person has role \"applicant\"", a->id);
+    }
+    if (a->role_person[R_APPLICANT] == -2) {
+        return kr__err_at(err, KR_EINVALID, a->file, line, "application %s: "
+                          "more than one person has role \"applicant\"",
+                          a->id);
+    }
+    return KR_OK;
 }

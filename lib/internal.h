@@ -333,6 +333,21 @@ int kr_app__from_node(kr_app **out, const kr_rules *rules, xmlNode *root,
                       const char *file, kr_error *err);
 extern const char *const kr_role_names[KR_NROLE];
 
+/* Field-by-field construction for batch readers: begin with the counts,
+ * add persons in order (each with its number of income items), set
+ * inputs (s may be NULL: unknown name), then finish (checks roles). */
+int kr_app__begin(kr_app **out, const kr_rules *rules, const char *file,
+                  const char *id, const char *date, unsigned long line,
+                  int npersons, int nincomes, kr_error *err);
+int kr_app__add_person(kr_app *a, const char *id, const char *role,
+                       int nincome, unsigned long line, kr_error *err);
+int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
+                int inst, const char *text, unsigned long line,
+                int decimal_comma, kr_error *err);
+int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
+                    unsigned long line, kr_error *err);
+int kr_app__finish(kr_app *a, unsigned long line, kr_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Evaluation                                                          */
 

@@ -274,6 +274,89 @@ int kr_format_money(char **out, const char *decimal, const char *lang,
                     kr_error *err);
 
 /* ------------------------------------------------------------------ */
+/* Reading many applications (batch files)                             */
+
+typedef struct kr_reader kr_reader;
+
+typedef enum {
+    KR_INPUT_AUTO = 0, /* from the content: '<' starts XML, else CSV */
+    KR_INPUT_CSV,
+    KR_INPUT_XML
+} kr_input_format;
+
+typedef struct {
+    unsigned version;       /* KR_READER_OPTS_VERSION */
+    int format;             /* kr_input_format */
+    int decimal_comma;      /* CSV: accept 1010,00 for money and decimals */
+} kr_reader_opts;
+
+#define KR_READER_OPTS_VERSION 1
+#define KR_READER_OPTS_INIT { KR_READER_OPTS_VERSION, KR_INPUT_AUTO, 0 }
+
+/** Returned by kr_reader_next() at the end of the input. */
+#define KR_DONE 1
+
+/**
+ * Read applications one at a time from a file descriptor (a file or a
+ * pipe: the reader never seeks), in constant memory.
+ *
+ * CSV (RFC 4180, UTF-8, header row): one row per person; the rows of an
+ * application are consecutive and share `application_id`.  Columns:
+ * application_id, date, role (required), person_id, benefits (ids
+ * separated by spaces), every household and person input of the rules by
+ * its name, and income items as income.N.input (N = 1..99).  A household
+ * input may be repeated on every row of the application but must agree.
+ *
+ * XML: a root element (any name) whose children are <application>
+ * elements in the format of single applications, read with libxml2's
+ * streaming reader, never as a whole tree.
+ *
+ * `name` is used in messages.  The reader does not close fd.
+ */
+int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
+                  const char *name, const kr_reader_opts *opts,
+                  kr_error *err);
+
+/**
+ * The next application.
+ * @return KR_OK with *app set (the caller frees it with kr_app_free);
+ *         KR_DONE at the end of the input;
+ *         a negative code for a bad record: err names the line and field,
+ *         kr_reader_record_id() its application id, and the record has
+ *         been skipped, so the caller may call again, unless
+ *         kr_reader_fatal() is true (malformed XML structure, a bad CSV
+ *         header, an I/O error), after which nothing more can be read.
+ */
+int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err);
+
+/** Application id of the record last returned or refused ("" if none). */
+const char *kr_reader_record_id(const kr_reader *rd);
+/** First input line of that record. */
+unsigned long kr_reader_record_line(const kr_reader *rd);
+int kr_reader_fatal(const kr_reader *rd);
+/** The format detected or given (KR_INPUT_CSV or KR_INPUT_XML). */
+int kr_reader_format(const kr_reader *rd);
+void kr_reader_free(kr_reader *rd);
+
+/* ------------------------------------------------------------------ */
+/* Exact sums of amounts (summaries)                                   */
+
+typedef struct kr_sum kr_sum;
+
+int kr_sum_new(kr_sum **out, kr_error *err);
+void kr_sum_free(kr_sum *sum);
+/** Add an exact decimal string ("713.00", or a fraction "2000/3"). */
+int kr_sum_add(kr_sum *sum, const char *decimal, kr_error *err);
+/** Add another sum into this one. */
+void kr_sum_merge(kr_sum *sum, const kr_sum *other);
+/** The total as an exact decimal with at least 2 decimals; free with
+ *  kr_free(). */
+int kr_sum_total(char **out, const kr_sum *sum, kr_error *err);
+/** The total divided by n, rounded half-up to `decimals` digits. */
+int kr_sum_mean(char **out, const kr_sum *sum, unsigned long n,
+                unsigned decimals, kr_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Rule tests                                                          */
 
 typedef struct kr_test_report kr_test_report;

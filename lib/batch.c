@@ -1,0 +1,892 @@
+/*
+ * batch.c - many applications from one stream (CSV or XML), one at a
+ * time, in constant memory; and exact sums for summaries.
+ *
+ * A bad record never stops the stream: it is reported with its line and
+ * application id and skipped, so that a batch yields one result or one
+ * error per application.  Only what makes the rest unreadable (a bad CSV
+ * header, malformed XML structure, an I/O error) is fatal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/xmlreader.h>
+
+#include "internal.h"
+#include "xml.h"
+
+#define ANS "urn:kryterium:application:1"
+#define MAX_ROWS 256          /* persons in one application */
+#define MAX_FIELD (1u << 20)  /* bytes in one CSV field */
+#define MAX_INCOME 99
+
+enum { C_APPID, C_DATE, C_PID, C_ROLE, C_BEN, C_HOUSEHOLD, C_PERSON,
+       C_INCOME };
+
+typedef struct {
+    int kind;
+    int income;            /* C_INCOME: 1..99 */
+    const kr_sym *sym;
+    char *name;
+} col;
+
+typedef struct {
+    char *buf;             /* fields, each NUL-terminated */
+    size_t len, cap;
+    size_t *off;           /* start of each field in buf */
+    int nf;
+    unsigned long line;
+} row;
+
+static xmlTextReaderPtr kr_batch__xml_reader(kr_reader *rd);
+
+struct kr_reader {
+    const kr_rules *rules;
+    int fd;
+    char *name;
+    int format;
+    int decimal_comma;
+    int fatal;
+    /* input buffer */
+    char *in;
+    size_t inlen, inpos;
+    int eof;
+    unsigned long line;
+    /* CSV */
+    col *cols;
+    int ncols;
+    row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
+    int have_next;         /* rows[MAX_ROWS] holds the next row */
+    int header_done;
+    /* XML */
+    xmlTextReaderPtr xr;
+    int xml_positioned;    /* xr already on the next node */
+    char xml_err[300];
+    unsigned long xml_err_line;
+    int xml_err_set;
+    /* the record last returned */
+    char id[128];
+    unsigned long rec_line;
+};
+
+static int fatal(kr_reader *rd, kr_error *err, int code, unsigned long line,
+                 const char *fmt, ...) KR_PRINTF(5, 6);
+
+static int fatal(kr_reader *rd, kr_error *err, int code, unsigned long line,
+                 const char *fmt, ...)
+{
+    char msg[KR_ERROR_MSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rd->fatal = 1;
+    return kr__err_at(err, (kr_code)code, rd->name, line, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffered bytes                                                      */
+
+#define INBUF 65536
+
+static int fill(kr_reader *rd, kr_error *err)
+{
+    ssize_t n;
+    if (rd->eof) {
+        return 0;
+    }
+    if (rd->inpos < rd->inlen) {
+        memmove(rd->in, rd->in + rd->inpos, rd->inlen - rd->inpos);
+    }
+    rd->inlen -= rd->inpos;
+    rd->inpos = 0;
+    do {
+        n = read(rd->fd, rd->in + rd->inlen, INBUF - rd->inlen);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int e = errno;
+        fatal(rd, err, KR_EIO, rd->line, "read failed: %s", strerror(e));
+        if (err) {
+            err->sys_errno = e;
+        }
+        return -1;
+    }
+    if (n == 0) {
+        rd->eof = 1;
+    }
+    rd->inlen += (size_t)n;
+    return 0;
+}
+
+/* Next byte or -1 at the end (-2 on an error). */
+static int next_byte(kr_reader *rd, kr_error *err)
+{
+    if (rd->inpos == rd->inlen) {
+        if (fill(rd, err) < 0) {
+            return -2;
+        }
+        if (rd->inpos == rd->inlen) {
+            return -1;
+        }
+    }
+    return (unsigned char)rd->in[rd->inpos++];
+}
+
+static int peek_byte(kr_reader *rd, kr_error *err)
+{
+    int c = next_byte(rd, err);
+    if (c >= 0) {
+        rd->inpos--;
+    }
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+
+static int row_put(row *r, int c)
+{
+    if (r->len + 1 >= r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        char *nb = realloc(r->buf, cap);
+        if (!nb) {
+            return -1;
+        }
+        r->buf = nb;
+        r->cap = cap;
+    }
+    r->buf[r->len++] = (char)c;
+    return 0;
+}
+
+static int row_field(row *r, int maxf)
+{
+    if (r->nf >= maxf) {
+        return -1;
+    }
+    r->off[r->nf++] = r->len;
+    return 0;
+}
+
+#define MAX_COLS 4096
+
+/* One CSV record (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines
+ * inside quotes).  Blank lines are skipped (they may separate
+ * applications).  Returns 1, 0 at the end, <0 fatal. */
+static int csv_row(kr_reader *rd, row *r, kr_error *err)
+{
+    int c, quoted = 0, at_start = 1;
+    size_t flen = 0;
+
+    for (;;) {
+        c = peek_byte(rd, err);
+        if (c == -2) {
+            return -1;
+        }
+        if (c == '\r' || c == '\n') {
+            next_byte(rd, err);
+            if (c == '\n') {
+                rd->line++;
+            }
+            continue;
+        }
+        break;
+    }
+    if (c == -1) {
+        return 0;
+    }
+    r->len = 0;
+    r->nf = 0;
+    r->line = rd->line;
+    if (!r->off && !(r->off = malloc(sizeof(size_t) * MAX_COLS))) {
+        return fatal(rd, err, KR_ENOMEM, rd->line, "out of memory");
+    }
+    row_field(r, MAX_COLS);
+    for (;;) {
+        c = next_byte(rd, err);
+        if (c == -2) {
+            return -1;
+        }
+        if (quoted) {
+            if (c == -1) {
+                return fatal(rd, err, KR_EPARSE, r->line, "a quoted field "
+                             "is not closed before the end of the input");
+            }
+            if (c == '"') {
+                if (peek_byte(rd, err) == '"') {
+                    next_byte(rd, err);
+                } else {
+                    quoted = 0;
+                    continue;
+                }
+            } else if (c == '\n') {
+                rd->line++;
+            }
+        } else if (c == '"' && at_start) {
+            quoted = 1;
+            at_start = 0;
+            continue;
+        } else if (c == ',' || c == '\n' || c == '\r' || c == -1) {
+            if (row_put(r, '\0') < 0) {
+                return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
+            }
+            if (c == ',') {
+                if (row_field(r, MAX_COLS) < 0) {
+                    return fatal(rd, err, KR_ELIMIT, r->line, "more than "
+                                 "%d columns", MAX_COLS);
+                }
+                at_start = 1;
+                flen = 0;
+                continue;
+            }
+            if (c == '\r' && peek_byte(rd, err) == '\n') {
+                next_byte(rd, err);
+            }
+            if (c != -1) {
+                rd->line++;
+            }
+            return 1;
+        }
+        at_start = 0;
+        if (++flen > MAX_FIELD) {
+            return fatal(rd, err, KR_ELIMIT, r->line, "a field is longer "
+                         "than %u bytes", MAX_FIELD);
+        }
+        if (row_put(r, c) < 0) {
+            return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
+        }
+    }
+}
+
+static const char *fld(const row *r, int i)
+{
+    return i < r->nf ? r->buf + r->off[i] : "";
+}
+
+static int csv_header(kr_reader *rd, kr_error *err)
+{
+    row *h = &rd->rows[MAX_ROWS];
+    int rc = csv_row(rd, h, err), i, seen[3] = { 0, 0, 0 };
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (rc == 0) {
+        return fatal(rd, err, KR_EINVALID, 1, "empty input: no CSV header");
+    }
+    rd->cols = calloc((size_t)h->nf, sizeof(col));
+    if (!rd->cols) {
+        return fatal(rd, err, KR_ENOMEM, 1, "out of memory");
+    }
+    rd->ncols = h->nf;
+    for (i = 0; i < h->nf; i++) {
+        const char *n = fld(h, i);
+        col *c = &rd->cols[i];
+        const kr_sym *s;
+        if (i == 0 && (unsigned char)n[0] == 0xEF &&
+            (unsigned char)n[1] == 0xBB && (unsigned char)n[2] == 0xBF) {
+            n += 3; /* UTF-8 byte order mark from spreadsheets */
+        }
+        if (!(c->name = strdup(n))) {
+            return fatal(rd, err, KR_ENOMEM, 1, "out of memory");
+        }
+        if (strcmp(n, "application_id") == 0) {
+            c->kind = C_APPID;
+            seen[0] = 1;
+        } else if (strcmp(n, "date") == 0) {
+            c->kind = C_DATE;
+            seen[1] = 1;
+        } else if (strcmp(n, "role") == 0) {
+            c->kind = C_ROLE;
+            seen[2] = 1;
+        } else if (strcmp(n, "person_id") == 0) {
+            c->kind = C_PID;
+        } else if (strcmp(n, "benefits") == 0) {
+            c->kind = C_BEN;
+        } else if (strncmp(n, "income.", 7) == 0) {
+            char *end;
+            long k = strtol(n + 7, &end, 10);
+            if (end == n + 7 || *end != '.' || k < 1 || k > MAX_INCOME) {
+                return fatal(rd, err, KR_EINVALID, h->line, "column '%s': "
+                             "income columns are income.N.name with N from "
+                             "1 to %d", n, MAX_INCOME);
+            }
+            s = kr_rules__find(rd->rules, end + 1);
+            if (!s || s->kind != SYM_INPUT || s->entity != KR_ENT_INCOME) {
+                return fatal(rd, err, KR_EINVALID, h->line, "column '%s': "
+                             "'%s' is not an income input of the loaded "
+                             "rules", n, end + 1);
+            }
+            c->kind = C_INCOME;
+            c->income = (int)k;
+            c->sym = s;
+        } else {
+            s = kr_rules__find(rd->rules, n);
+            if (!s || s->kind != SYM_INPUT || s->entity == KR_ENT_INCOME) {
+                return fatal(rd, err, KR_EINVALID, h->line, "column '%s' is "
+                             "not a household or person input of the loaded "
+                             "rules (nor application_id, date, person_id, "
+                             "role, benefits, income.N.name)", n);
+            }
+            c->kind = s->entity == KR_ENT_HOUSEHOLD ? C_HOUSEHOLD : C_PERSON;
+            c->sym = s;
+        }
+    }
+    if (!seen[0] || !seen[1] || !seen[2]) {
+        return fatal(rd, err, KR_EINVALID, h->line, "the CSV header needs "
+                     "the columns application_id, date and role");
+    }
+    rd->header_done = 1;
+    return 0;
+}
+
+static int col_of(const kr_reader *rd, int kind)
+{
+    int i;
+    for (i = 0; i < rd->ncols; i++) {
+        if (rd->cols[i].kind == kind) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void swap_rows(row *a, row *b)
+{
+    row t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Incomes of one row: how many distinct N have a non-empty cell. */
+static int row_incomes(const kr_reader *rd, const row *r, unsigned char *has)
+{
+    int i, n = 0;
+    memset(has, 0, MAX_INCOME + 1);
+    for (i = 0; i < rd->ncols && i < r->nf; i++) {
+        if (rd->cols[i].kind == C_INCOME && *fld(r, i) &&
+            !has[rd->cols[i].income]) {
+            has[rd->cols[i].income] = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
+{
+    const kr_rules *r = rd->rules;
+    int ci_date = col_of(rd, C_DATE), ci_pid = col_of(rd, C_PID);
+    int ci_role = col_of(rd, C_ROLE), ci_ben = col_of(rd, C_BEN);
+    int i, k, nin = 0, rc, inc_base;
+    unsigned char has[MAX_INCOME + 1];
+    int inc_index[MAX_INCOME + 1];
+    kr_app *a = NULL;
+    const char *date = fld(&rd->rows[0], ci_date);
+
+    for (i = 0; i < nrows; i++) {
+        const char *d = fld(&rd->rows[i], ci_date);
+        if (*d && strcmp(d, date) != 0) {
+            return kr__err_at(err, KR_EINVALID, rd->name, rd->rows[i].line,
+                              "application %s: field 'date': '%s' differs "
+                              "from '%s' on line %lu (inconsistent "
+                              "household)", rd->id, d, date,
+                              rd->rows[0].line);
+        }
+        nin += row_incomes(rd, &rd->rows[i], has);
+    }
+    if ((rc = kr_app__begin(&a, r, rd->name, rd->id, date, rd->rows[0].line,
+                            nrows, nin, err)) < 0) {
+        return rc;
+    }
+    for (i = 0; i < nrows; i++) {
+        const row *w = &rd->rows[i];
+        if ((rc = kr_app__add_person(a, ci_pid >= 0 ? fld(w, ci_pid) : NULL,
+                                     fld(w, ci_role),
+                                     row_incomes(rd, w, has), w->line,
+                                     err)) < 0) {
+            goto fail;
+        }
+    }
+    for (i = 0; i < nrows; i++) {
+        const row *w = &rd->rows[i];
+        inc_base = a->persons[i].first_income;
+        row_incomes(rd, w, has);
+        for (k = 1, nin = 0; k <= MAX_INCOME; k++) {
+            inc_index[k] = has[k] ? inc_base + nin++ : -1;
+        }
+        for (k = 0; k < rd->ncols && k < w->nf; k++) {
+            const col *c = &rd->cols[k];
+            const char *v = fld(w, k);
+            int j;
+            if (!*v) {
+                continue;
+            }
+            switch (c->kind) {
+            case C_PERSON:
+                rc = kr_app__set(a, r, c->sym, KR_ENT_PERSON, i, v, w->line,
+                                 rd->decimal_comma, err);
+                break;
+            case C_INCOME:
+                rc = kr_app__set(a, r, c->sym, KR_ENT_INCOME,
+                                 inc_index[c->income], v, w->line,
+                                 rd->decimal_comma, err);
+                break;
+            case C_HOUSEHOLD:
+                /* the household's facts may be repeated on every row;
+                 * they must agree */
+                for (j = 0; j < i; j++) {
+                    const char *pv = fld(&rd->rows[j], k);
+                    if (*pv && strcmp(pv, v) != 0) {
+                        rc = kr__err_at(err, KR_EINVALID, rd->name, w->line,
+                                        "application %s: field '%s': '%s' "
+                                        "differs from '%s' on line %lu "
+                                        "(inconsistent household)", rd->id,
+                                        c->name, v, pv, rd->rows[j].line);
+                        goto fail;
+                    }
+                    if (*pv) {
+                        break;
+                    }
+                }
+                if (j == i) {
+                    rc = kr_app__set(a, r, c->sym, KR_ENT_HOUSEHOLD, 0, v,
+                                     w->line, rd->decimal_comma, err);
+                }
+                break;
+            default:
+                break;
+            }
+            if (rc < 0) {
+                goto fail;
+            }
+        }
+    }
+    if (ci_ben >= 0) {
+        /* benefits: from the first row that names them */
+        for (i = 0; i < nrows; i++) {
+            char *list, *tok, *save = NULL;
+            if (!*fld(&rd->rows[i], ci_ben)) {
+                continue;
+            }
+            if (!(list = strdup(fld(&rd->rows[i], ci_ben)))) {
+                rc = kr__err(err, KR_ENOMEM, "out of memory");
+                goto fail;
+            }
+            for (tok = strtok_r(list, " ;", &save); tok;
+                 tok = strtok_r(NULL, " ;", &save)) {
+                if ((rc = kr_app__request(a, r, tok, rd->rows[i].line,
+                                          err)) < 0) {
+                    free(list);
+                    goto fail;
+                }
+            }
+            free(list);
+            break;
+        }
+    }
+    if ((rc = kr_app__finish(a, rd->rows[0].line, err)) < 0) {
+        goto fail;
+    }
+    *out = a;
+    return KR_OK;
+fail:
+    kr_app_free(a);
+    return rc;
+}
+
+static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
+{
+    int ci_id, n = 0, rc, overflow = 0;
+
+    if (!rd->header_done && csv_header(rd, err) < 0) {
+        return err && err->code ? err->code : KR_EINVALID;
+    }
+    ci_id = col_of(rd, C_APPID);
+    if (!rd->have_next) {
+        rc = csv_row(rd, &rd->rows[MAX_ROWS], err);
+        if (rc < 0) {
+            return err && err->code ? err->code : KR_EPARSE;
+        }
+        if (rc == 0) {
+            return KR_DONE;
+        }
+    }
+    rd->have_next = 0;
+    snprintf(rd->id, sizeof(rd->id), "%s", fld(&rd->rows[MAX_ROWS], ci_id));
+    rd->rec_line = rd->rows[MAX_ROWS].line;
+    swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
+    n = 1;
+    for (;;) {
+        rc = csv_row(rd, &rd->rows[MAX_ROWS], err);
+        if (rc < 0) {
+            return err && err->code ? err->code : KR_EPARSE;
+        }
+        if (rc == 0) {
+            break;
+        }
+        if (strcmp(fld(&rd->rows[MAX_ROWS], ci_id), rd->id) != 0) {
+            rd->have_next = 1;
+            break;
+        }
+        if (n == MAX_ROWS) {
+            /* skip the rest of this application, then refuse it */
+            overflow = 1;
+            continue;
+        }
+        swap_rows(&rd->rows[n++], &rd->rows[MAX_ROWS]);
+    }
+    if (!rd->id[0]) {
+        return kr__err_at(err, KR_EINVALID, rd->name, rd->rec_line,
+                          "field 'application_id' is empty");
+    }
+    if (overflow) {
+        return kr__err_at(err, KR_ELIMIT, rd->name, rd->rec_line,
+                          "application %s has more than %d persons",
+                          rd->id, MAX_ROWS);
+    }
+    return csv_build(rd, n, out, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* XML, streaming                                                      */
+
+static void xml_errcb(void *arg, xmlErrorPtr e)
+{
+    kr_reader *rd = arg;
+    if (rd->xml_err_set || !e || e->level < XML_ERR_ERROR) {
+        return;
+    }
+    rd->xml_err_set = 1;
+    rd->xml_err_line = e->line > 0 ? (unsigned long)e->line : 0;
+    snprintf(rd->xml_err, sizeof(rd->xml_err), "%s",
+             e->message ? e->message : "malformed XML");
+    {
+        size_t n = strlen(rd->xml_err);
+        while (n && (rd->xml_err[n - 1] == '\n' || rd->xml_err[n - 1] == ' ')) {
+            rd->xml_err[--n] = '\0';
+        }
+    }
+}
+
+static int xml_next(kr_reader *rd, kr_app **out, kr_error *err)
+{
+    int r;
+    for (;;) {
+        int type, depth;
+        if (rd->xml_positioned) {
+            rd->xml_positioned = 0;
+            r = 1;
+        } else {
+            r = xmlTextReaderRead(rd->xr);
+        }
+        if (r == 0) {
+            return KR_DONE;
+        }
+        if (r < 0) {
+            if (rd->xml_err_set && strstr(rd->xml_err, "Excessive depth")) {
+                return fatal(rd, err, KR_ELIMIT, rd->xml_err_line, "elements "
+                             "are nested deeper than %d levels",
+                             KR_XML_MAX_DEPTH);
+            }
+            return fatal(rd, err, KR_EPARSE, rd->xml_err_line, "malformed "
+                         "XML: %s", rd->xml_err_set ? rd->xml_err
+                                                    : "cannot read");
+        }
+        type = xmlTextReaderNodeType(rd->xr);
+        depth = xmlTextReaderDepth(rd->xr);
+        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+            return fatal(rd, err, KR_EINVALID, 0, "DOCTYPE is not allowed (no "
+                         "DTDs or entity declarations are accepted, for "
+                         "safety)");
+        }
+        if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
+            return fatal(rd, err, KR_EINVALID, 0, "entity references are not "
+                         "allowed");
+        }
+        if (depth > KR_XML_MAX_DEPTH) {
+            return fatal(rd, err, KR_ELIMIT, 0, "elements are nested deeper "
+                         "than %d levels", KR_XML_MAX_DEPTH);
+        }
+        if (type != XML_READER_TYPE_ELEMENT || depth != 1) {
+            continue;
+        }
+        {
+            xmlNode *n = xmlTextReaderExpand(rd->xr);
+            const char *id;
+            int rc;
+            if (!n) {
+                return fatal(rd, err, KR_EPARSE, rd->xml_err_line,
+                             "malformed XML: %s", rd->xml_err_set
+                             ? rd->xml_err : "cannot read an application");
+            }
+            rd->rec_line = kr_xml__line(n);
+            id = kr_xml__attr(n, "id");
+            snprintf(rd->id, sizeof(rd->id), "%s", id ? id : "");
+            rc = kr_app__from_node(out, rd->rules, n, rd->name, err);
+            r = xmlTextReaderNext(rd->xr);
+            if (r < 0) {
+                kr_app_free(*out);
+                *out = NULL;
+                return fatal(rd, err, KR_EPARSE, rd->xml_err_line,
+                             "malformed XML: %s", rd->xml_err_set
+                             ? rd->xml_err : "cannot read");
+            }
+            rd->xml_positioned = r == 1;
+            if (r == 0) {
+                rd->xml_positioned = 0;
+            }
+            return rc;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+
+int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
+                  const char *name, const kr_reader_opts *opts,
+                  kr_error *err)
+{
+    kr_reader_opts dflt = KR_READER_OPTS_INIT;
+    kr_reader *rd;
+    int c;
+
+    *out = NULL;
+    if (!opts) {
+        opts = &dflt;
+    }
+    if (!rules->compiled) {
+        return kr__err(err, KR_EINVALID, "rules are not compiled");
+    }
+    kr_xml__init();
+    if (!(rd = calloc(1, sizeof(*rd)))) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    rd->rules = rules;
+    rd->fd = fd;
+    rd->line = 1;
+    rd->decimal_comma = opts->decimal_comma;
+    rd->name = strdup(name ? name : "(stdin)");
+    rd->in = malloc(INBUF);
+    rd->rows = calloc(MAX_ROWS + 1, sizeof(row));
+    if (!rd->name || !rd->in || !rd->rows) {
+        kr_reader_free(rd);
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    rd->format = opts->format;
+    if (rd->format == KR_INPUT_AUTO) {
+        /* skip a BOM and white space: '<' means XML */
+        for (;;) {
+            c = peek_byte(rd, err);
+            if (c == -2) {
+                kr_reader_free(rd);
+                return err ? err->code : KR_EIO;
+            }
+            if (c == 0xEF || c == 0xBB || c == 0xBF || c == ' ' ||
+                c == '\t' || c == '\r' || c == '\n') {
+                if (c == 0xEF || c == 0xBB || c == 0xBF) {
+                    break; /* a BOM: CSV from a spreadsheet, most likely */
+                }
+                next_byte(rd, err);
+                if (c == '\n') {
+                    rd->line++;
+                }
+                continue;
+            }
+            break;
+        }
+        rd->format = c == '<' ? KR_INPUT_XML : KR_INPUT_CSV;
+    }
+    if (rd->format == KR_INPUT_XML) {
+        /* bytes already buffered by the detection above reach libxml2
+         * through the same buffer */
+        rd->xr = kr_batch__xml_reader(rd);
+        if (!rd->xr) {
+            kr_reader_free(rd);
+            return kr__err(err, KR_ENOMEM, "out of memory");
+        }
+        xmlTextReaderSetStructuredErrorHandler(rd->xr, xml_errcb, rd);
+    }
+    *out = rd;
+    return KR_OK;
+}
+
+static int xml_read_cb(void *ctx, char *buf, int len)
+{
+    kr_reader *rd = ctx;
+    size_t n;
+    if (rd->inpos == rd->inlen) {
+        if (fill(rd, NULL) < 0) {
+            return -1;
+        }
+    }
+    n = rd->inlen - rd->inpos;
+    if (n > (size_t)len) {
+        n = (size_t)len;
+    }
+    memcpy(buf, rd->in + rd->inpos, n);
+    rd->inpos += n;
+    return (int)n;
+}
+
+static int xml_close_cb(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static xmlTextReaderPtr kr_batch__xml_reader(kr_reader *rd)
+{
+    /* XML_PARSE_NONET only: see xml.c for why every other option is
+     * refused; DOCTYPE nodes are refused in xml_next */
+    return xmlReaderForIO(xml_read_cb, xml_close_cb, rd, rd->name, NULL,
+                          XML_PARSE_NONET);
+}
+
+int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
+{
+    *app = NULL;
+    rd->id[0] = '\0';
+    rd->rec_line = 0;
+    if (rd->fatal) {
+        return kr__err(err, KR_EINVALID, "the reader stopped at a fatal "
+                       "error");
+    }
+    return rd->format == KR_INPUT_XML ? xml_next(rd, app, err)
+                                      : csv_next(rd, app, err);
+}
+
+const char *kr_reader_record_id(const kr_reader *rd)
+{
+    return rd->id;
+}
+
+unsigned long kr_reader_record_line(const kr_reader *rd)
+{
+    return rd->rec_line;
+}
+
+int kr_reader_fatal(const kr_reader *rd)
+{
+    return rd->fatal;
+}
+
+int kr_reader_format(const kr_reader *rd)
+{
+    return rd->format;
+}
+
+void kr_reader_free(kr_reader *rd)
+{
+    int i;
+    if (!rd) {
+        return;
+    }
+    if (rd->xr) {
+        xmlFreeTextReader(rd->xr);
+    }
+    for (i = 0; i < rd->ncols; i++) {
+        free(rd->cols[i].name);
+    }
+    free(rd->cols);
+    if (rd->rows) {
+        for (i = 0; i <= MAX_ROWS; i++) {
+            free(rd->rows[i].buf);
+            free(rd->rows[i].off);
+        }
+    }
+    free(rd->rows);
+    free(rd->in);
+    free(rd->name);
+    free(rd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exact sums                                                          */
+
+struct kr_sum {
+    mpq_t q;
+};
+
+int kr_sum_new(kr_sum **out, kr_error *err)
+{
+    kr_sum *s = malloc(sizeof(*s));
+    *out = NULL;
+    if (!s) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    mpq_init(s->q);
+    *out = s;
+    return KR_OK;
+}
+
+void kr_sum_free(kr_sum *s)
+{
+    if (s) {
+        mpq_clear(s->q);
+        free(s);
+    }
+}
+
+int kr_sum_add(kr_sum *s, const char *dec, kr_error *err)
+{
+    mpq_t x, d;
+    const char *sl = strchr(dec, '/');
+    int rc = KR_OK;
+    mpq_init(x);
+    if (!sl) {
+        rc = kr_dec_parse(x, dec, strlen(dec), err);
+    } else {
+        mpq_init(d);
+        if (kr_dec_parse(x, dec, (size_t)(sl - dec), err) < 0 ||
+            kr_dec_parse(d, sl + 1, strlen(sl + 1), err) < 0 ||
+            kr_dec_div(x, x, d, err) < 0) {
+            rc = err && err->code ? err->code : KR_EPARSE;
+        }
+        mpq_clear(d);
+    }
+    if (rc == KR_OK) {
+        mpq_add(s->q, s->q, x);
+    }
+    mpq_clear(x);
+    return rc;
+}
+
+void kr_sum_merge(kr_sum *s, const kr_sum *o)
+{
+    mpq_add(s->q, s->q, o->q);
+}
+
+int kr_sum_total(char **out, const kr_sum *s, kr_error *err)
+{
+    *out = kr_dec_to_string(s->q, 2);
+    return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
+}
+
+int kr_sum_mean(char **out, const kr_sum *s, unsigned long n,
+                unsigned decimals, kr_error *err)
+{
+    mpq_t m;
+    *out = NULL;
+    if (n == 0) {
+        *out = kr_dec_to_fixed(s->q, decimals, KR_ROUND_HALF_UP);
+        if (*out) {
+            /* the mean of nothing is shown as zero */
+            free(*out);
+            mpq_init(m);
+            *out = kr_dec_to_fixed(m, decimals, KR_ROUND_HALF_UP);
+            mpq_clear(m);
+        }
+        return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    mpq_init(m);
+    mpq_set_ui(m, n, 1);
+    mpq_div(m, s->q, m);
+    *out = kr_dec_to_fixed(m, decimals, KR_ROUND_HALF_UP);
+    mpq_clear(m);
+    return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
+}
