@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -781,6 +782,10 @@ int main(int argc, char **argv)
     cli_buf sb = CLI_BUF_INIT;
 
     cli_init("kr-batch");
+    /* millions of short-lived applications: keep freed memory in the
+     * process instead of returning it to the kernel after every batch */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 8 * 1024 * 1024);
     memset(&c, 0, sizeof(c));
     memset(&o, 0, sizeof(o));
     o.ropts = (kr_reader_opts)KR_READER_OPTS_INIT;

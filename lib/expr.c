@@ -37,9 +37,14 @@ typedef struct {
     const kr_src *src;
     kr_error *err;
     int depth;
+    int nodes;
 } parser;
 
 #define MAX_DEPTH 100
+/* Nodes per formula.  A chain "1 + 1 + ... + 1" is parsed by a loop but
+ * makes a tree as deep as it is long, which the checker and the
+ * evaluator walk recursively: the cap bounds their stack depth. */
+#define MAX_NODES 10000
 
 int kr_expr__err(kr_error *err, kr_code code, const kr_src *src,
                  unsigned pos, const char *fmt, ...)
@@ -228,7 +233,14 @@ static int expect(parser *p, tok_kind k, const char *what)
 
 static kr_expr *node(parser *p, int kind, size_t pos)
 {
-    kr_expr *e = kr_pool__alloc(p->pool, sizeof(*e));
+    kr_expr *e;
+    if (++p->nodes > MAX_NODES) {
+        kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)pos,
+                     "formula has more than %d terms and operators",
+                     MAX_NODES);
+        return NULL;
+    }
+    e = kr_pool__alloc(p->pool, sizeof(*e));
     if (!e) {
         kr__err(p->err, KR_ENOMEM, "out of memory");
         return NULL;

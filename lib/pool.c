@@ -15,7 +15,9 @@
 #ifdef KR_POOL_DEBUG
 #define CHUNK 0
 #else
-#define CHUNK 16384
+/* one small application and its evaluation fit in a few chunks; a batch
+ * makes millions of pools, so the first chunk stays small */
+#define CHUNK 4032
 #endif
 
 struct kr_pool_chunk {
@@ -42,7 +44,9 @@ void kr_pool__free(kr_pool *p)
     while (f) {
         kr_pool_fin *n = f->next;
         mpq_clear(f->q);
+#ifdef KR_POOL_DEBUG
         free(f);
+#endif
         f = n;
     }
     while (c) {
@@ -104,7 +108,13 @@ char *kr_pool__strdup(kr_pool *p, const char *s)
 
 mpq_ptr kr_pool__mpq(kr_pool *p)
 {
+    /* the finalizer node lives in the pool too: one allocation fewer per
+     * number, which matters on the batch path */
+#ifdef KR_POOL_DEBUG
     kr_pool_fin *f = malloc(sizeof(*f));
+#else
+    kr_pool_fin *f = kr_pool__alloc(p, sizeof(*f));
+#endif
     if (!f) {
         return NULL;
     }
