@@ -744,7 +744,7 @@ static xmlTextReaderPtr kr_batch__xml_reader(kr_reader *rd)
     /* XML_PARSE_NONET only: see xml.c for why every other option is
      * refused; DOCTYPE nodes are refused in xml_next */
     return xmlReaderForIO(xml_read_cb, xml_close_cb, rd, rd->name, NULL,
-                          XML_PARSE_NONET);
+                          XML_PARSE_NONET | XML_PARSE_BIG_LINES);
 }
 
 int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)

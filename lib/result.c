@@ -111,8 +111,18 @@ char *kr_eval__human(const kr_val *v, int stype, int lang)
     if (!fixed) {
         return NULL;
     }
-    g = kr_dec_group(fixed, lang == KR_LANG_EN ? "en" : "pl");
-    free(fixed);
+    if (stype == ST_MONEY) {
+        g = kr_dec_group(fixed, lang == KR_LANG_EN ? "en" : "pl");
+        free(fixed);
+    } else {
+        /* plain numbers (a year, a count, a share) are not grouped:
+         * "2024", not "2 024"; Polish still takes a decimal comma */
+        char *dot = strchr(fixed, '.');
+        if (dot && lang != KR_LANG_EN) {
+            *dot = ',';
+        }
+        g = fixed;
+    }
     if (!g) {
         return NULL;
     }
