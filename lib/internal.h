@@ -173,6 +173,8 @@ struct kr_sym {
     const char *label[2];  /* pl, en */
     const char *help[2];
     const char *unit;
+    const char *default_text; /* input: default= as written */
+    const char *options_text; /* input enum: options, space-separated */
     int index;             /* input: index among inputs of its entity;
                               value: memo slot among values of entity */
     /* input */
@@ -263,6 +265,8 @@ struct kr_rules {
     int npacks, cappacks;
     kr_sym **syms;           /* in definition order */
     int nsyms, capsyms;
+    kr_sym **inputs;         /* the input symbols, in order (compiled) */
+    int ninputs_all;
     kr_sym **hash;           /* open addressing over syms by id */
     int hashcap;
     kr_benefit *benefits;

@@ -437,3 +437,60 @@ int kr_value__parse(kr_val *out, kr_pool *pool, int type, const kr_sym *s,
     }
     return KR_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Inputs, for tools that document or build applications               */
+
+static const char *const ent_names[] = { "household", "person", "income" };
+static const char *const ty_names[] = { "money", "decimal", "integer",
+                                        "boolean", "date", "enum", "text" };
+
+size_t kr_rules_input_count(const kr_rules *r)
+{
+    return r->compiled ? (size_t)r->ninputs_all : 0;
+}
+
+#define INPUT(r, i) ((i) < kr_rules_input_count(r) ? (r)->inputs[i] : NULL)
+
+const char *kr_rules_input_id(const kr_rules *r, size_t i)
+{
+    const kr_sym *s = INPUT(r, i);
+    return s ? s->id : NULL;
+}
+
+const char *kr_rules_input_entity(const kr_rules *r, size_t i)
+{
+    const kr_sym *s = INPUT(r, i);
+    return s ? ent_names[s->entity] : NULL;
+}
+
+const char *kr_rules_input_type(const kr_rules *r, size_t i)
+{
+    const kr_sym *s = INPUT(r, i);
+    return s ? ty_names[s->type] : NULL;
+}
+
+const char *kr_rules_input_label(const kr_rules *r, size_t i,
+                                 const char *lang)
+{
+    const kr_sym *s = INPUT(r, i);
+    if (!s) {
+        return NULL;
+    }
+    if (lang && strcmp(lang, "en") == 0 && s->label[KR_LANG_EN]) {
+        return s->label[KR_LANG_EN];
+    }
+    return s->label[KR_LANG_PL] ? s->label[KR_LANG_PL] : s->id;
+}
+
+const char *kr_rules_input_default(const kr_rules *r, size_t i)
+{
+    const kr_sym *s = INPUT(r, i);
+    return s ? s->default_text : NULL;
+}
+
+const char *kr_rules_input_options(const kr_rules *r, size_t i)
+{
+    const kr_sym *s = INPUT(r, i);
+    return s && s->options_text ? s->options_text : NULL;
+}

@@ -689,9 +689,15 @@ int kr_rules__check(kr_rules *r, kr_error *err)
     memset(&c, 0, sizeof(c));
     c.r = r;
     c.err = err;
+    r->inputs = kr_pool__alloc(&r->pool, sizeof(kr_sym *) *
+                               (size_t)(r->nsyms + 1));
+    if (!r->inputs) {
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
     for (i = 0; i < r->nsyms; i++) {
         kr_sym *s = r->syms[i];
         if (s->kind == SYM_INPUT) {
+            r->inputs[r->ninputs_all++] = s;
             s->index = r->ninputs[s->entity]++;
         } else if (s->kind == SYM_VALUE) {
             s->index = r->nvalues[s->entity]++;

@@ -504,6 +504,25 @@ static int load_input(ld *l, const xmlNode *n)
             return -1;
         }
         s->has_default = 1;
+        s->default_text = pattr(l, n, "default");
+    }
+    if (s->nopts) {
+        size_t len = 0;
+        int i;
+        char *o;
+        for (i = 0; i < s->nopts; i++) {
+            len += strlen(s->opts[i].value) + 1;
+        }
+        if (!(o = kr_pool__alloc(&l->r->pool, len + 1))) {
+            return oom(l);
+        }
+        for (i = 0; i < s->nopts; i++) {
+            strcat(o, s->opts[i].value);
+            if (i + 1 < s->nopts) {
+                strcat(o, " ");
+            }
+        }
+        s->options_text = o;
     }
     return kr_rules__add_sym(l->r, s, l->err);
 }
@@ -634,6 +653,41 @@ static int formula(ld *l, const xmlNode *n, const char *text,
     return kr_expr__parse(out, &l->r->pool, text, src, l->err);
 }
 
+/* Newlines in the white space that kr_xml__text() trims off the front of
+ * an element's text. */
+static unsigned long lead_lines(const xmlNode *n)
+{
+    const xmlNode *c;
+    unsigned long k = 0;
+    for (c = n->children; c; c = c->next) {
+        const char *t;
+        if ((c->type != XML_TEXT_NODE &&
+             c->type != XML_CDATA_SECTION_NODE) || !c->content) {
+            continue;
+        }
+        for (t = (const char *)c->content; *t; t++) {
+            if (*t == '\n') {
+                k++;
+            } else if (*t != ' ' && *t != '\t' && *t != '\r') {
+                return k;
+            }
+        }
+    }
+    return k;
+}
+
+/* A formula written as an element's (trimmed) text: its first line is
+ * the element's line plus the lines trimmed before it, so that an error
+ * in a formula spanning lines names the line it is on. */
+static int formula_text(ld *l, const xmlNode *n, const char *text,
+                        kr_expr **out, kr_src *src)
+{
+    src->file = l->file;
+    src->line = kr_xml__line(n) + lead_lines(n);
+    src->text = text;
+    return kr_expr__parse(out, &l->r->pool, text, src, l->err);
+}
+
 static int formula_el(ld *l, const xmlNode *n, kr_expr **out, kr_src *src)
 {
     static const char *const ok[] = { NULL };
@@ -641,7 +695,7 @@ static int formula_el(ld *l, const xmlNode *n, kr_expr **out, kr_src *src)
     if (check_attrs(l, n, ok) < 0 || ptext(l, n, &text) < 0) {
         return -1;
     }
-    return formula(l, n, text, out, src);
+    return formula_text(l, n, text, out, src);
 }
 
 static int formula_attr(ld *l, const xmlNode *n, const char *name,
@@ -706,7 +760,7 @@ static int load_cases(ld *l, const xmlNode *n, kr_sym *s)
             seen_otherwise = 1;
         }
         if (ptext(l, c, &text) < 0 ||
-            formula(l, c, text, &k->expr, &k->src) < 0) {
+            formula_text(l, c, text, &k->expr, &k->src) < 0) {
             return -1;
         }
         s->ncases++;

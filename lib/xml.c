@@ -2,7 +2,9 @@
  * xml.c - safe XML reading.
  *
  * libxml2 2.9.14 (Debian 12) is the floor.  What we do and why:
- * - Only XML_PARSE_NONET.  Never XML_PARSE_NOENT (it substitutes entities
+ * - Only XML_PARSE_NONET (and XML_PARSE_BIG_LINES, so that an element
+ *   past line 65535 is not reported at line 65535; it changes nothing
+ *   else).  Never XML_PARSE_NOENT (it substitutes entities
  *   and loads external ones), never DTDLOAD/DTDATTR/DTDVALID, never
  *   XML_PARSE_HUGE (in 2.9.14 it switches off xmlParserEntityCheck, the
  *   billion-laughs guard), never RECOVER.
@@ -28,7 +30,7 @@
 #include "error.h"
 #include "xml.h"
 
-#define KR_XML_OPTS (XML_PARSE_NONET)
+#define KR_XML_OPTS (XML_PARSE_NONET | XML_PARSE_BIG_LINES)
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 

@@ -132,6 +132,20 @@ const char *kr_rules_benefit_id(const kr_rules *rules, size_t i);
 const char *kr_rules_benefit_name(const kr_rules *rules, size_t i,
                                   const char *lang);
 
+/** Inputs an application may give, in definition order (compiled rules):
+ *  id, entity ("household", "person" or "income"), type ("money",
+ *  "decimal", "integer", "boolean", "date", "enum", "text"), label in lang,
+ *  default value as text or NULL when the input is required where used,
+ *  and for an enum its options separated by spaces.  All borrowed. */
+size_t kr_rules_input_count(const kr_rules *rules);
+const char *kr_rules_input_id(const kr_rules *rules, size_t i);
+const char *kr_rules_input_entity(const kr_rules *rules, size_t i);
+const char *kr_rules_input_type(const kr_rules *rules, size_t i);
+const char *kr_rules_input_label(const kr_rules *rules, size_t i,
+                                 const char *lang);
+const char *kr_rules_input_default(const kr_rules *rules, size_t i);
+const char *kr_rules_input_options(const kr_rules *rules, size_t i);
+
 /* ------------------------------------------------------------------ */
 /* Applications                                                        */
 
