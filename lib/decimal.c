@@ -77,7 +77,6 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
     int neg = 0;
     int percent = 0;
     unsigned long scale;
-    mpz_t num, den;
 
     if (!s) {
         len = 0;
@@ -125,19 +124,25 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
     digits[ndig] = '\0';
     scale = (unsigned long)nfrac + (percent ? 2u : 0u);
 
-    mpz_init(num);
-    mpz_init(den);
-    /* Cannot fail: the grammar above guarantees a non-empty digit run. */
-    mpz_set_str(num, digits, 10);
-    if (neg) {
-        mpz_neg(num, num);
+    if (ndig <= 18) {
+        /* the common case (amounts): no temporary big integers */
+        unsigned long long v = 0;
+        for (i = 0; i < ndig; i++) {
+            v = v * 10u + (unsigned long long)(digits[i] - '0');
+        }
+        mpz_set_ui(mpq_numref(q), 0);
+        if (v > 0) {
+            mpz_import(mpq_numref(q), 1, 1, sizeof(v), 0, 0, &v);
+        }
+    } else {
+        /* Cannot fail: the grammar above guarantees a digit run. */
+        mpz_set_str(mpq_numref(q), digits, 10);
     }
-    mpz_ui_pow_ui(den, 10, scale);
-    mpq_set_num(q, num);
-    mpq_set_den(q, den);
+    if (neg) {
+        mpz_neg(mpq_numref(q), mpq_numref(q));
+    }
+    mpz_ui_pow_ui(mpq_denref(q), 10, scale);
     mpq_canonicalize(q);
-    mpz_clear(num);
-    mpz_clear(den);
     return KR_OK;
 
 bad:

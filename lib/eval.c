@@ -45,6 +45,36 @@ static void copy_val(kr_val *dst, const kr_val *src)
     }
 }
 
+/* Scratch rationals: a stack reused through the whole evaluation, so that
+ * an operator's temporary costs no allocation (mpq_init allocates). */
+static mpq_ptr tmp_get(kr_result *res)
+{
+    if (res->tmp_top == res->tmp_n) {
+        mpq_ptr q;
+        if (res->tmp_n == res->tmp_cap) {
+            int cap = res->tmp_cap ? res->tmp_cap * 2 : 16;
+            mpq_ptr *n = realloc(res->tmp, sizeof(*n) * (size_t)cap);
+            if (!n) {
+                return NULL;
+            }
+            res->tmp = n;
+            res->tmp_cap = cap;
+        }
+        if (!(q = malloc(sizeof(mpq_t)))) {
+            return NULL;
+        }
+        mpq_init(q);
+        res->tmp[res->tmp_n++] = q;
+    }
+    return res->tmp[res->tmp_top++];
+}
+
+static void tmp_put(kr_result *res, mpq_ptr q)
+{
+    (void)q; /* LIFO: q is always the top */
+    res->tmp_top--;
+}
+
 /* ------------------------------------------------------------------ */
 /* Trace frames                                                        */
 
@@ -207,9 +237,11 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
     if (s->formula) {
         rc = ev(res, s->formula, sc, &s->src, &slot->v, err);
     } else {
-        mpq_t tq;
+        mpq_ptr tq = tmp_get(res);
         kr_val t;
-        mpq_init(tq);
+        if (!tq) {
+            rc = oom(err);
+        }
         kr_val__init(&t, tq);
         for (i = 0; i < s->ncases && rc == KR_OK; i++) {
             const kr_case *k = &s->cases[i];
@@ -233,7 +265,9 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
                 break;
             }
         }
-        mpq_clear(tq);
+        if (tq) {
+            tmp_put(res, tq);
+        }
         if (rc == KR_OK && hit < 0) {
             char w[80];
             rc = kr__err_at(err, KR_EEVAL, s->file, s->line,
@@ -343,7 +377,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
 {
     const kr_app *a = res->app;
     int first = 0, last = 0, k, rc = KR_OK, seen = 0;
-    mpq_t tq;
+    mpq_ptr tq;
     kr_val t;
 
     if (e->ent == KR_ENT_PERSON) {
@@ -354,7 +388,9 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     } else {
         last = a->nincomes;
     }
-    mpq_init(tq);
+    if (!(tq = tmp_get(res))) {
+        return oom(err);
+    }
     kr_val__init(&t, tq);
     out->kind = V_NUM;
     mpq_set_ui(out->q, 0, 1);
@@ -404,7 +440,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
         }
         seen = 1;
     }
-    mpq_clear(tq);
+    tmp_put(res, tq);
     if (rc == KR_OK && !seen && (e->op == A_MIN || e->op == A_MAX)) {
         rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "%s() over no %s: "
                           "no item matches", e->op == A_MIN ? "min" : "max",
@@ -416,11 +452,13 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
 static int ev_call(kr_result *res, const kr_expr *e, scope sc,
                    const kr_src *src, kr_val *out, kr_error *err)
 {
-    mpq_t tq;
+    mpq_ptr tq;
     kr_val t;
     int rc, i, y, m, d;
 
-    mpq_init(tq);
+    if (!(tq = tmp_get(res))) {
+        return oom(err);
+    }
     kr_val__init(&t, tq);
     if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
         goto done;
@@ -531,7 +569,7 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
         break;
     }
 done:
-    mpq_clear(tq);
+    tmp_put(res, tq);
     return rc;
 }
 
@@ -594,7 +632,7 @@ static int ev_at(kr_result *res, const kr_expr *e, scope sc,
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err)
 {
-    mpq_t tq;
+    mpq_ptr tq;
     kr_val t;
     int rc = KR_OK, i, c;
 
@@ -672,7 +710,9 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
         return rc;
     }
-    mpq_init(tq);
+    if (!(tq = tmp_get(res))) {
+        return oom(err);
+    }
     kr_val__init(&t, tq);
     if (e->kind == E_IN) {
         int found = 0;
@@ -722,7 +762,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     }
     rc = kr_dec_check_size(out->q, err);
 done:
-    mpq_clear(tq);
+    tmp_put(res, tq);
     return rc;
 }
 
@@ -843,12 +883,14 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
                          int *paid, kr_bres *br, kr_error *err)
 {
     scope sc = { -1, -1 };
-    mpq_t lim;
+    mpq_ptr lim;
     kr_val t;
     int rc = KR_OK;
 
     *paid = 1;
-    mpq_init(lim);
+    if (!(lim = tmp_get(res))) {
+        return oom(err);
+    }
     kr_val__init(&t, lim);
     if (b->round_step &&
         (rc = kr_dec_round(q, q, b->round_step, b->rounding, err)) < 0) {
@@ -891,7 +933,7 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
         *paid = 0;
     }
 done:
-    mpq_clear(lim);
+    tmp_put(res, lim);
     return rc;
 }
 
@@ -900,12 +942,17 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
     const kr_benefit *b = &res->rules->benefits[bi];
     scope sc = { -1, -1 };
     kr_frame f;
-    mpq_t aq, tq;
+    mpq_ptr aq, tq;
     kr_val a, t;
     int j, rc = KR_OK, paid;
 
-    mpq_init(aq);
-    mpq_init(tq);
+    if (!(aq = tmp_get(res))) {
+        return oom(err);
+    }
+    if (!(tq = tmp_get(res))) {
+        tmp_put(res, aq);
+        return oom(err);
+    }
     kr_val__init(&a, aq);
     kr_val__init(&t, tq);
     br->granted = 1;
@@ -997,8 +1044,8 @@ range:
         }
     }
 done:
-    mpq_clear(aq);
-    mpq_clear(tq);
+    tmp_put(res, tq);
+    tmp_put(res, aq);
     return rc;
 }
 
@@ -1072,9 +1119,15 @@ static int add_override(kr_result *res, const char *spec, kr_error *err)
 
 void kr_result_free(kr_result *res)
 {
+    int i;
     if (!res) {
         return;
     }
+    for (i = 0; i < res->tmp_n; i++) {
+        mpq_clear(res->tmp[i]);
+        free(res->tmp[i]);
+    }
+    free(res->tmp);
     kr_pool__free(&res->pool);
     free(res);
 }

@@ -276,6 +276,7 @@ struct kr_rules {
     kr_sha256 sha;
     char digest[65];
     int compiled;
+    int broken;              /* a file was refused half-way: no compile */
 };
 
 kr_sym *kr_rules__find(const kr_rules *r, const char *id);
@@ -401,6 +402,8 @@ struct kr_result {
     kr_bres *bres;
     int nb;
     kr_frame *frame;          /* innermost trace frame */
+    mpq_ptr *tmp;             /* scratch stack (eval.c) */
+    int tmp_n, tmp_cap, tmp_top;
     int nerrors;              /* benefits that could not be evaluated */
     kr_error first_error;
 };

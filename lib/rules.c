@@ -193,6 +193,9 @@ static int add_doc(kr_rules *r, const char *name, const char *buf,
     rc = kr_rules__load_doc(r, doc, name, err);
     xmlFreeDoc(doc);
     if (rc < 0) {
+        /* what the file defined before the error is in the set: the set
+         * can no longer be compiled into something trustworthy */
+        r->broken = 1;
         return rc;
     }
     /* identity: length-prefixed bytes of each file, in load order */
@@ -296,6 +299,10 @@ int kr_rules_compile(kr_rules *r, kr_error *err)
     int rc;
     if (r->compiled) {
         return KR_OK;
+    }
+    if (r->broken) {
+        return kr__err(err, KR_EINVALID, "a rule file was refused; the rule "
+                       "set cannot be compiled");
     }
     if (r->npacks == 0) {
         return kr__err(err, KR_EINVALID, "no rule file was loaded");

@@ -16,8 +16,8 @@ check() {
     fi
 }
 for f in $(find "$KR_SRC/rules" -name '*.xml' | sort); do
-    case "$(sed -n '1,5p' "$f")" in
-    *'<tests'*) check "$KR_SRC/rules/schema/tests.xsd" "$f" ;;
+    case "$(xmllint --xpath 'local-name(/*)' "$f" 2>/dev/null)" in
+    tests) check "$KR_SRC/rules/schema/tests.xsd" "$f" ;;
     *) check "$KR_SRC/rules/schema/rules.xsd" "$f" ;;
     esac
 done

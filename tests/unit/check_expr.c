@@ -673,6 +673,50 @@ START_TEST(test_depth_limit_unary)
 }
 END_TEST
 
+/* "1+1+...+1" with n pluses. */
+static char *chain(int n)
+{
+    char *s = malloc(2 * (size_t)n + 2);
+    int i;
+
+    ck_assert_ptr_nonnull(s);
+    s[0] = '1';
+    for (i = 0; i < n; i++) {
+        s[1 + 2 * i] = '+';
+        s[2 + 2 * i] = '1';
+    }
+    s[1 + 2 * n] = '\0';
+    return s;
+}
+
+START_TEST(test_node_limit)
+{
+    kr_error err;
+    char *s;
+    int rc;
+
+    /* a long chain is parsed by a loop but makes a tree as deep as it is
+     * long: 4999 pluses are 9999 nodes, allowed */
+    s = chain(4999);
+    rc = parse_code(s, &err);
+    free(s);
+    TU_ASSERT_OK(rc, err);
+    /* 5000 pluses are 10001 nodes: the last '+' is refused */
+    s = chain(5000);
+    rc = parse_code(s, &err);
+    free(s);
+    ck_assert_int_eq(rc, KR_ELIMIT);
+    ck_assert_str_eq(err.msg, "formula has more than 10000 terms and "
+                     "operators");
+    ck_assert_uint_eq(err.column, 2 * 5000);
+    /* a million: refused the same way, no stack exhausted later */
+    s = chain(1000000);
+    rc = parse_code(s, &err);
+    free(s);
+    ck_assert_int_eq(rc, KR_ELIMIT);
+}
+END_TEST
+
 START_TEST(test_argument_limits)
 {
     char text[512];
@@ -758,6 +802,7 @@ static Suite *expr_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_depth_limit);
     tcase_add_test(tc, test_depth_limit_unary);
+    tcase_add_test(tc, test_node_limit);
     tcase_add_test(tc, test_argument_limits);
     tcase_add_test(tc, test_number_too_long);
     suite_add_tcase(s, tc);
