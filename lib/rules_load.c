@@ -112,6 +112,20 @@ static int ptext(ld *l, const xmlNode *n, const char **out)
     return *out ? 0 : oom(l);
 }
 
+/* NULL, empty or only white space: a source= that cites nothing */
+static int blank(const char *s)
+{
+    if (!s) {
+        return 1;
+    }
+    for (; *s; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int valid_id(const char *s)
 {
     if (!s || !(*s >= 'a' && *s <= 'z')) {
@@ -333,7 +347,7 @@ static int read_values(ld *l, const xmlNode *n, kr_sym *s)
             parse_date_attr(l, c, "until", &p->until, 0) < 0) {
             return -1;
         }
-        if (!kr_xml__attr(c, "source") || !*kr_xml__attr(c, "source")) {
+        if (blank(kr_xml__attr(c, "source"))) {
             return at(l, c, KR_EINVALID, "a value of parameter '%s' has no "
                       "source=\"...\": every figure must cite the act it "
                       "comes from", s->id);
@@ -569,7 +583,7 @@ static int load_scale(ld *l, const xmlNode *n)
             parse_date_attr(l, c, "until", &p->until, 0) < 0) {
             return -1;
         }
-        if (!kr_xml__attr(c, "source") || !*kr_xml__attr(c, "source")) {
+        if (blank(kr_xml__attr(c, "source"))) {
             return at(l, c, KR_EINVALID, "a period of scale '%s' has no "
                       "source=\"...\"", s->id);
         }
