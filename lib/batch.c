@@ -148,7 +148,7 @@ static int peek_byte(kr_reader *rd, kr_error *err)
 /* ------------------------------------------------------------------ */
 /* CSV                                                                 */
 
-static int row_put(row *r, int c)
+static inline int row_put(row *r, int c)
 {
     if (r->len + 1 >= r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;

@@ -9,6 +9,7 @@
  * is computed, a trace frame collects every name it reads, which is what
  * kr_result_explain() walks later.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -796,10 +797,69 @@ static unsigned step_decimals(mpq_srcptr step)
     return n;
 }
 
+/* The exact decimal text of q with `dec` decimals when q has at most
+ * that many and is small (an amount of money: the batch's hot path);
+ * 0 when the general printer must do it. */
+static int small_fixed(char *buf, size_t n, mpq_srcptr q, unsigned dec)
+{
+    long num, den, scale = 1, v, ip, fp;
+    unsigned i;
+    char tmp[48];
+    int len = 0, neg;
+
+    if (dec > 9 || !mpz_fits_slong_p(mpq_numref(q)) ||
+        !mpz_fits_slong_p(mpq_denref(q))) {
+        return 0;
+    }
+    for (i = 0; i < dec; i++) {
+        scale *= 10;
+    }
+    num = mpz_get_si(mpq_numref(q));
+    den = mpz_get_si(mpq_denref(q));
+    if (scale % den != 0 || num > LONG_MAX / (scale / den) ||
+        num < -(LONG_MAX / (scale / den))) {
+        return 0;
+    }
+    v = num * (scale / den);
+    neg = v < 0;
+    if (neg) {
+        v = -v;
+    }
+    ip = v / scale;
+    fp = v % scale;
+    for (i = 0; i < dec; i++) {
+        tmp[len++] = (char)('0' + fp % 10);
+        fp /= 10;
+    }
+    if (dec) {
+        tmp[len++] = '.';
+    }
+    do {
+        tmp[len++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    if (neg) {
+        tmp[len++] = '-';
+    }
+    if ((size_t)len + 1 > n) {
+        return 0;
+    }
+    for (i = 0; i < (unsigned)len; i++) {
+        buf[i] = tmp[len - 1 - (int)i];
+    }
+    buf[len] = '\0';
+    return 1;
+}
+
 static char *money_text(kr_result *res, mpq_srcptr q, const kr_benefit *b)
 {
     unsigned dec = b->round_step ? step_decimals(b->round_step) : 2;
-    char *s = kr_dec_to_string(q, dec < 2 ? 2 : dec);
+    char fast[48];
+    char *s;
+    if (small_fixed(fast, sizeof(fast), q, dec < 2 ? 2 : dec)) {
+        return kr_pool__strdup(&res->pool, fast);
+    }
+    s = kr_dec_to_string(q, dec < 2 ? 2 : dec);
     char *r = s ? kr_pool__strdup(&res->pool, s) : NULL;
     free(s);
     return r;
@@ -1135,27 +1195,53 @@ void kr_result_free(kr_result *res)
 int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
             const kr_eval_opts *opts, kr_error *err)
 {
+    *out = NULL;
+    return kr_eval_reuse(out, rules, app, opts, err);
+}
+
+int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
+                  const kr_eval_opts *opts, kr_error *err)
+{
     kr_eval_opts none = KR_EVAL_OPTS_INIT;
-    kr_result *res;
+    kr_result *res = *out;
     int e, i, j, rc = KR_OK;
 
     *out = NULL;
+    if (res && res->rules != rules) {
+        kr_result_free(res);
+        res = NULL;
+    }
     if (!opts) {
         opts = &none;
     }
     if (!rules->compiled) {
+        kr_result_free(res);
         return kr__err(err, KR_EINVALID, "rules are not compiled");
     }
     for (e = 0; e < KR_NENT; e++) {
         if (app->ninputs[e] != rules->ninputs[e]) {
+            kr_result_free(res);
             return kr__err(err, KR_EINVALID, "the application was read "
                            "with another rule set");
         }
     }
-    if (!(res = calloc(1, sizeof(*res)))) {
+    if (res) {
+        /* keep the pool's memory and rationals and the scratch stack;
+         * everything else starts afresh */
+        kr_pool saved_pool = res->pool;
+        mpq_ptr *tmp = res->tmp;
+        int tmp_n = res->tmp_n, tmp_cap = res->tmp_cap;
+        kr_pool__reset(&saved_pool);
+        memset(res, 0, sizeof(*res));
+        res->pool = saved_pool;
+        res->tmp = tmp;
+        res->tmp_n = tmp_n;
+        res->tmp_cap = tmp_cap;
+    } else if (!(res = calloc(1, sizeof(*res)))) {
         return oom(err);
+    } else {
+        kr_pool__init(&res->pool);
     }
-    kr_pool__init(&res->pool);
     res->rules = rules;
     res->app = app;
     res->trace = (opts->flags & KR_EVAL_TRACE) != 0;

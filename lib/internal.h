@@ -30,10 +30,14 @@ typedef struct kr_pool_fin kr_pool_fin;
 typedef struct {
     kr_pool_chunk *chunks;
     kr_pool_fin *fins;      /* mpq_t to clear on free, LIFO */
+    kr_pool_chunk *spare_chunks; /* kept by a reset, reused first */
+    kr_pool_fin *spare_fins;
 } kr_pool;
 
 void kr_pool__init(kr_pool *p);
 void kr_pool__free(kr_pool *p);
+/* Forget every allocation but keep the memory for the next ones. */
+void kr_pool__reset(kr_pool *p);
 void *kr_pool__alloc(kr_pool *p, size_t n);           /* zeroed */
 char *kr_pool__strdup(kr_pool *p, const char *s);
 char *kr_pool__strndup(kr_pool *p, const char *s, size_t n);

@@ -3,7 +3,8 @@
  *
  * A rule set and an evaluation each own one pool, so that their many
  * small strings, nodes and rationals go away together and no error path
- * can leak one.  Rationals register a finalizer (mpq_clear).  With
+ * can leak one.  Rationals register a finalizer (mpq_clear).  A reset
+ * keeps chunks and rationals for reuse (the batch path).  With
  * KR_POOL_DEBUG every allocation is its own malloc, so ASan and valgrind
  * see overflows.
  */
@@ -33,26 +34,60 @@ struct kr_pool_fin {
 
 void kr_pool__init(kr_pool *p)
 {
-    p->chunks = NULL;
-    p->fins = NULL;
+    memset(p, 0, sizeof(*p));
 }
 
-void kr_pool__free(kr_pool *p)
+static void free_chunks(kr_pool_chunk *c)
 {
-    kr_pool_chunk *c = p->chunks;
-    kr_pool_fin *f = p->fins;
-    while (f) {
-        kr_pool_fin *n = f->next;
-        mpq_clear(f->q);
-#ifdef KR_POOL_DEBUG
-        free(f);
-#endif
-        f = n;
-    }
     while (c) {
         kr_pool_chunk *n = c->next;
         free(c);
         c = n;
+    }
+}
+
+static void clear_fins(kr_pool_fin *f)
+{
+    while (f) {
+        kr_pool_fin *n = f->next;
+        mpq_clear(f->q);
+        free(f);
+        f = n;
+    }
+}
+
+void kr_pool__free(kr_pool *p)
+{
+    clear_fins(p->fins);
+    clear_fins(p->spare_fins);
+    free_chunks(p->chunks);
+    free_chunks(p->spare_chunks);
+    memset(p, 0, sizeof(*p));
+}
+
+void kr_pool__reset(kr_pool *p)
+{
+    /* keep the memory and the initialised rationals for the next use:
+     * a batch evaluates millions of applications with the same few
+     * kilobytes */
+    kr_pool_chunk *c = p->chunks;
+    kr_pool_fin *f = p->fins;
+    while (c) {
+        kr_pool_chunk *n = c->next;
+        if (c->cap == CHUNK) {
+            c->used = 0;
+            c->next = p->spare_chunks;
+            p->spare_chunks = c;
+        } else {
+            free(c);
+        }
+        c = n;
+    }
+    while (f) {
+        kr_pool_fin *n = f->next;
+        f->next = p->spare_fins;
+        p->spare_fins = f;
+        f = n;
     }
     p->chunks = NULL;
     p->fins = NULL;
@@ -69,8 +104,10 @@ void *kr_pool__alloc(kr_pool *p, size_t n)
     }
     if (!c || c->cap - c->used < a) {
         size_t cap = a > CHUNK ? a : CHUNK;
-        c = malloc(sizeof(*c) + cap);
-        if (!c) {
+        if (cap == CHUNK && p->spare_chunks) {
+            c = p->spare_chunks;
+            p->spare_chunks = c->next;
+        } else if (!(c = malloc(sizeof(*c) + cap))) {
             return NULL;
         }
         c->used = 0;
@@ -108,17 +145,17 @@ char *kr_pool__strdup(kr_pool *p, const char *s)
 
 mpq_ptr kr_pool__mpq(kr_pool *p)
 {
-    /* the finalizer node lives in the pool too: one allocation fewer per
-     * number, which matters on the batch path */
-#ifdef KR_POOL_DEBUG
-    kr_pool_fin *f = malloc(sizeof(*f));
-#else
-    kr_pool_fin *f = kr_pool__alloc(p, sizeof(*f));
-#endif
-    if (!f) {
-        return NULL;
+    kr_pool_fin *f = p->spare_fins;
+    if (f) {
+        /* recycled: initialised already; only the value is reset */
+        p->spare_fins = f->next;
+        mpq_set_ui(f->q, 0, 1);
+    } else {
+        if (!(f = malloc(sizeof(*f)))) {
+            return NULL;
+        }
+        mpq_init(f->q);
     }
-    mpq_init(f->q);
     f->next = p->fins;
     p->fins = f;
     return f->q;

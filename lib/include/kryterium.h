@@ -211,6 +211,16 @@ typedef struct {
 int kr_eval(kr_result **out, const kr_rules *rules, const kr_app *app,
             const kr_eval_opts *opts, kr_error *err);
 
+/**
+ * Like kr_eval(), but recycles *res, a result of an earlier evaluation
+ * over the same rules that the caller no longer needs (or NULL): its
+ * memory and numbers are reused, which is what a batch wants.  Whatever
+ * was borrowed from the old result becomes invalid.  On failure *res is
+ * freed and set to NULL.
+ */
+int kr_eval_reuse(kr_result **res, const kr_rules *rules, const kr_app *app,
+                  const kr_eval_opts *opts, kr_error *err);
+
 void kr_result_free(kr_result *res);
 
 /** Evaluation date "YYYY-MM-DD", borrowed from res. */
