@@ -58,20 +58,23 @@ typedef struct {
     const char *unmet;
     const char *explain;
     const char *none;
+    const char *undecided;
+    const char *why_undecided;
 } calc_words;
 
 static const calc_words words_pl = {
     "Wniosek", "z dnia", "Data oceny", "Przepisy", "Podstawa prawna",
     "Wynik", "PRZYSŁUGUJE", "NIE PRZYSŁUGUJE", "Kwota", "Zakres", "od",
     "do", "Uwaga", "Warunki", "[spełniony]", "[niespełniony]",
-    "Wyjaśnienie", "Brak świadczeń do oceny."
+    "Wyjaśnienie", "Brak świadczeń do oceny.",
+    "NIE MOŻNA ROZSTRZYGNĄĆ", "Przyczyna"
 };
 
 static const calc_words words_en = {
     "Application", "of", "Evaluation date", "Rules", "Legal basis",
     "Result", "GRANTED", "NOT GRANTED", "Amount", "Range", "from", "to",
     "Note", "Conditions", "[met]", "[not met]", "Explanation",
-    "No benefits to evaluate."
+    "No benefits to evaluate.", "CANNOT BE DECIDED", "Reason"
 };
 
 enum { OPT_LANG = 256 };
@@ -368,6 +371,14 @@ static int format_text(const calc_ctx *c)
         if (ref != NULL && ref[0] != '\0') {
             cli_buf_printf(c->out, "  %s: %s\n", w->legal_basis, ref);
         }
+        if (kr_result_benefit_error(c->res, i) != NULL) {
+            /* a missing input or no parameter in force: say so, never
+             * "not granted" */
+            cli_buf_printf(c->out, "  %s: %s\n  %s: %s\n", w->result,
+                           w->undecided, w->why_undecided,
+                           kr_result_benefit_error(c->res, i));
+            continue;
+        }
         cli_buf_printf(c->out, "  %s: %s\n", w->result,
                        kr_result_benefit_granted(c->res, i)
                            ? w->granted : w->not_granted);
@@ -467,6 +478,7 @@ static int json_benefit(const calc_ctx *c, size_t i)
     json_field(b, ind, "legal_basis", kr_result_benefit_ref(c->res, i), 0);
     cli_buf_printf(b, "%s\"granted\": %s,\n", ind,
                    kr_result_benefit_granted(c->res, i) ? "true" : "false");
+    json_field(b, ind, "error", kr_result_benefit_error(c->res, i), 0);
     json_field(b, ind, "amount", kr_result_benefit_amount(c->res, i), 0);
     if (lo != NULL && hi != NULL) {
         cli_buf_printf(b, "%s\"range\": {\"min\": ", ind);
@@ -600,6 +612,7 @@ static int xml_benefit(const calc_ctx *c, size_t i)
         cli_buf_puts(b, "/>\n");
     }
     xml_elem(b, "    ", "note", kr_result_benefit_note(c->res, i, lang));
+    xml_elem(b, "    ", "error", kr_result_benefit_error(c->res, i));
     xml_conditions(c, i);
     if (c->o->explain) {
         rc = kr_result_explain(&why, c->res, i, lang, c->err);
@@ -696,6 +709,12 @@ int main(int argc, char *argv[])
         goto done;
     }
     rc = print_result(&o, rules, app, res);
+    if (rc == CLI_EXIT_OK && kr_result_error_count(res, &err) > 0) {
+        /* the result is printed, every benefit that could be decided
+         * with it; the exit status says that one could not */
+        cli_error(&err);
+        rc = CLI_EXIT_EVAL;
+    }
 done:
     kr_result_free(res);
     kr_app_free(app);
