@@ -123,7 +123,7 @@ static int fill(kr_reader *rd, kr_error *err)
 }
 
 /* Next byte or -1 at the end (-2 on an error). */
-static int next_byte(kr_reader *rd, kr_error *err)
+static int next_byte_slow(kr_reader *rd, kr_error *err)
 {
     if (rd->inpos == rd->inlen) {
         if (fill(rd, err) < 0) {
@@ -134,6 +134,15 @@ static int next_byte(kr_reader *rd, kr_error *err)
         }
     }
     return (unsigned char)rd->in[rd->inpos++];
+}
+
+/* the CSV loop calls this for every byte: the buffered case inline */
+static inline int next_byte(kr_reader *rd, kr_error *err)
+{
+    if (rd->inpos < rd->inlen) {
+        return (unsigned char)rd->in[rd->inpos++];
+    }
+    return next_byte_slow(rd, err);
 }
 
 static int peek_byte(kr_reader *rd, kr_error *err)
