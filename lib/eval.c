@@ -230,8 +230,11 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
         sc.income = inst;
         sc.person = res->app->incomes[inst].person;
     }
-    if (!slot->v.q && !(slot->v.q = kr_pool__mpq(&res->pool))) {
-        return oom(err);
+    if (!slot->v.q) {
+        if (!(slot->v.q = malloc(sizeof(mpq_t)))) {
+            return oom(err);
+        }
+        mpq_init(slot->v.q);
     }
     slot->state = 1;
     push(res, &f);
@@ -333,6 +336,13 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
                         [(size_t)inst * (size_t)res->rules->nvalues[s->entity]
                          + (size_t)s->index];
         int rc;
+        if (slot->gen != res->gen) {
+            /* left over from an earlier evaluation of this result */
+            slot->gen = res->gen;
+            slot->state = 0;
+            slot->deps = NULL;
+            slot->ndeps = 0;
+        }
         if (slot->state == 1) {
             return kr__err_at(err, KR_EEVAL, s->file, s->line,
                               "value '%s' depends on itself", s->id);
@@ -767,6 +777,14 @@ done:
     return rc;
 }
 
+kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst)
+{
+    kr_slot *slot = &res->slots[s->entity]
+                    [(size_t)inst * (size_t)res->rules->nvalues[s->entity] +
+                     (size_t)s->index];
+    return slot->gen == res->gen ? slot : NULL;
+}
+
 int kr_eval__expr(kr_result *res, const kr_expr *e, const kr_src *src,
                   kr_val *out, kr_error *err)
 {
@@ -1179,7 +1197,7 @@ static int add_override(kr_result *res, const char *spec, kr_error *err)
 
 void kr_result_free(kr_result *res)
 {
-    int i;
+    int i, e;
     if (!res) {
         return;
     }
@@ -1188,6 +1206,16 @@ void kr_result_free(kr_result *res)
         free(res->tmp[i]);
     }
     free(res->tmp);
+    for (e = 0; e < KR_NENT; e++) {
+        size_t k;
+        for (k = 0; k < res->slotcap[e]; k++) {
+            if (res->slots[e][k].v.q) {
+                mpq_clear(res->slots[e][k].v.q);
+                free(res->slots[e][k].v.q);
+            }
+        }
+        free(res->slots[e]);
+    }
     kr_pool__free(&res->pool);
     free(res);
 }
@@ -1231,12 +1259,20 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         kr_pool saved_pool = res->pool;
         mpq_ptr *tmp = res->tmp;
         int tmp_n = res->tmp_n, tmp_cap = res->tmp_cap;
+        kr_slot *slots[KR_NENT];
+        size_t slotcap[KR_NENT];
+        unsigned gen = res->gen;
+        memcpy(slots, res->slots, sizeof(slots));
+        memcpy(slotcap, res->slotcap, sizeof(slotcap));
         kr_pool__reset(&saved_pool);
         memset(res, 0, sizeof(*res));
         res->pool = saved_pool;
         res->tmp = tmp;
         res->tmp_n = tmp_n;
         res->tmp_cap = tmp_cap;
+        memcpy(res->slots, slots, sizeof(slots));
+        memcpy(res->slotcap, slotcap, sizeof(slotcap));
+        res->gen = gen;
     } else if (!(res = calloc(1, sizeof(*res)))) {
         return oom(err);
     } else {
@@ -1256,12 +1292,28 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
     res->ninst[KR_ENT_HOUSEHOLD] = 1;
     res->ninst[KR_ENT_PERSON] = app->npersons;
     res->ninst[KR_ENT_INCOME] = app->nincomes;
+    if (++res->gen == 0) {
+        /* after 2^32 reuses: start the stamps again from clean slots */
+        for (e = 0; e < KR_NENT; e++) {
+            for (i = 0; i < (int)res->slotcap[e]; i++) {
+                res->slots[e][i].gen = 0;
+            }
+        }
+        res->gen = 1;
+    }
     for (e = 0; e < KR_NENT; e++) {
         size_t n = (size_t)res->ninst[e] * (size_t)rules->nvalues[e];
-        if (!(res->slots[e] = kr_pool__alloc(&res->pool, sizeof(kr_slot) *
-                                             (n ? n : 1)))) {
-            rc = oom(err);
-            goto fail;
+        if (n > res->slotcap[e]) {
+            size_t cap = n > 2 * res->slotcap[e] ? n : 2 * res->slotcap[e];
+            kr_slot *ns = realloc(res->slots[e], sizeof(kr_slot) * cap);
+            if (!ns) {
+                rc = oom(err);
+                goto fail;
+            }
+            memset(ns + res->slotcap[e], 0,
+                   sizeof(kr_slot) * (cap - res->slotcap[e]));
+            res->slots[e] = ns;
+            res->slotcap[e] = cap;
         }
     }
     res->ov_sym = kr_pool__alloc(&res->pool, sizeof(kr_sym *) *

@@ -366,9 +366,9 @@ typedef struct {
 } kr_dep;
 
 typedef struct {
+    unsigned gen;            /* valid only when equal to the result's gen */
     unsigned char state;     /* 0 not computed, 1 computing, 2 done */
-    int period;              /* for params: the period used */
-    kr_val v;
+    kr_val v;                /* v.q is owned by the slot, kept on reuse */
     kr_dep *deps;
     int ndeps;
 } kr_slot;
@@ -396,6 +396,9 @@ struct kr_result {
     char datestr[11];
     int trace;
     kr_slot *slots[KR_NENT];  /* values: [inst * nvalues[e] + index] */
+    size_t slotcap[KR_NENT];  /* slots kept across kr_eval_reuse: a new
+                                 evaluation bumps gen instead of zeroing */
+    unsigned gen;
     int ninst[KR_NENT];
     /* what-if overrides */
     const kr_sym **ov_sym;
@@ -417,6 +420,8 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
 /* A formula in household scope (reason templates). */
 int kr_eval__expr(kr_result *res, const kr_expr *e, const kr_src *src,
                   kr_val *out, kr_error *err);
+/* The memo slot of a value, valid for the current evaluation. */
+kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst);
 /* Format a value for a person: money "1 010,00 zł", dates, tak/nie. */
 char *kr_eval__human(const kr_val *v, int stype, int lang);
 

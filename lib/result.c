@@ -609,11 +609,9 @@ static void explain_dep(xp *x, const kr_dep *d, int depth)
         break;
     }
     default:
-        slot = &res->slots[s->entity][(size_t)d->inst *
-                                      (size_t)res->rules->nvalues[s->entity]
-                                      + (size_t)s->index];
-        h = slot->state == 2 ? kr_eval__human(&slot->v, s->stype, x->lang)
-                             : NULL;
+        slot = kr_eval__slot(res, s, d->inst);
+        h = slot && slot->state == 2
+            ? kr_eval__human(&slot->v, s->stype, x->lang) : NULL;
         indent(x, depth);
         sb_add(&x->b, "%s%s = %s", s->id, who, h ? h : "?");
         free(h);
