@@ -295,6 +295,29 @@ static int check_period(ld *l, const xmlNode *n, kr_date from,
     return 0;
 }
 
+/* from=, until=, source= of a parameter value or a scale period, in
+ * order after the previous one (prev_until NULL for the first). */
+static int read_period(ld *l, const xmlNode *c, kr_date *from,
+                       kr_date *until, const char **source,
+                       unsigned long *line, const kr_date *prev_until,
+                       const char *what, const char *id)
+{
+    *line = kr_xml__line(c);
+    if (parse_date_attr(l, c, "from", from, 1) < 0 ||
+        parse_date_attr(l, c, "until", until, 0) < 0) {
+        return -1;
+    }
+    if (blank(kr_xml__attr(c, "source"))) {
+        return at(l, c, KR_EINVALID, "%s '%s' has no source=\"...\": every "
+                  "figure must cite the act it comes from", what, id);
+    }
+    if (!(*source = pattr(l, c, "source"))) {
+        return oom(l);
+    }
+    return check_period(l, c, *from, *until, prev_until != NULL,
+                        prev_until ? *prev_until : 0);
+}
+
 static void *grow(ld *l, void *arr, int n, size_t sz)
 {
     /* pooled arrays grow by copying; rule files are small */
@@ -342,20 +365,10 @@ static int read_values(ld *l, const xmlNode *n, kr_sym *s)
             return oom(l);
         }
         p = &s->periods[s->nperiods];
-        p->line = kr_xml__line(c);
-        if (parse_date_attr(l, c, "from", &p->from, 1) < 0 ||
-            parse_date_attr(l, c, "until", &p->until, 0) < 0) {
-            return -1;
-        }
-        if (blank(kr_xml__attr(c, "source"))) {
-            return at(l, c, KR_EINVALID, "a value of parameter '%s' has no "
-                      "source=\"...\": every figure must cite the act it "
-                      "comes from", s->id);
-        }
-        p->source = pattr(l, c, "source");
-        if (check_period(l, c, p->from, p->until, s->nperiods > 0,
-                         s->nperiods ? s->periods[s->nperiods - 1].until
-                                     : 0) < 0) {
+        if (read_period(l, c, &p->from, &p->until, &p->source, &p->line,
+                        s->nperiods ? &s->periods[s->nperiods - 1].until
+                                    : NULL, "a value of parameter",
+                        s->id) < 0) {
             return -1;
         }
         if (ptext(l, c, &text) < 0 ||
@@ -578,19 +591,10 @@ static int load_scale(ld *l, const xmlNode *n)
             return oom(l);
         }
         p = &s->speriods[s->nsperiods];
-        p->line = kr_xml__line(c);
-        if (parse_date_attr(l, c, "from", &p->from, 1) < 0 ||
-            parse_date_attr(l, c, "until", &p->until, 0) < 0) {
-            return -1;
-        }
-        if (blank(kr_xml__attr(c, "source"))) {
-            return at(l, c, KR_EINVALID, "a period of scale '%s' has no "
-                      "source=\"...\"", s->id);
-        }
-        p->source = pattr(l, c, "source");
-        if (check_period(l, c, p->from, p->until, s->nsperiods > 0,
-                         s->nsperiods ? s->speriods[s->nsperiods - 1].until
-                                      : 0) < 0) {
+        if (read_period(l, c, &p->from, &p->until, &p->source, &p->line,
+                        s->nsperiods ? &s->speriods[s->nsperiods - 1].until
+                                     : NULL, "a period of scale",
+                        s->id) < 0) {
             return -1;
         }
         for (b = kr_xml__first_el(c); b; b = kr_xml__next_el(b)) {
