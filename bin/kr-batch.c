@@ -26,12 +26,12 @@
 #include "cli.h"
 
 #define BATCH 256
-#define CKPT_EVERY_MS 1000
+#define CKPT_EVERY_MS 1000 /* $KR_BATCH_CHECKPOINT_MS overrides (tests) */
 
 enum { OUT_CSV, OUT_JSONL, OUT_XML };
 
 typedef struct {
-    kr_app *app;             /* NULL: a rejected record */
+    kr_record *rec;          /* NULL: a record refused while reading */
     char *msg;               /* why rejected (malloc'd) */
     char *id;
     unsigned long line;
@@ -55,10 +55,12 @@ typedef struct {
 typedef struct {
     /* configuration */
     const kr_rules *rules;
+    const kr_reader *rd;     /* workers build records through it */
     kr_eval_opts eopts;
     int fmt, header, jobs, progress, quiet;
     const char *out_path, *err_path, *summary_path;
     char *rules_ident;
+    char *ckpt_opts;         /* the options that shape the output */
     char *row_suffix;        /* ",<rules>,<sha256>\n" for CSV rows */
     int nben;
     /* threads */
@@ -131,7 +133,10 @@ static void usage(void)
            "message, rules, rules_sha256.\n\n"
            "Exit status:\n"
            "  0   every application was computed\n"
-           "  1   one or more applications were rejected (error rows)\n"
+           "  1   one or more applications were rejected (error rows), "
+           "or\n"
+           "      the input stopped at a fatal error (a bad CSV header,\n"
+           "      malformed XML)\n"
            "  2   usage error\n"
            "  3   I/O error\n"
            "  4   invalid rules\n"
@@ -294,18 +299,27 @@ static void run_batch(ctx *c, batch *b)
         item *it = &b->items[i];
         kr_error err = KR_ERROR_INIT;
         cli_buf *eb = c->err_path ? &b->errout : &b->out;
-        if (!it->app) {
+        kr_app *app = NULL;
+        if (!it->rec) {
             put_row(c, eb, it->id, it->line, "", "error", "", "", "", "",
                     it->msg);
             b->rejected++;
             continue;
         }
+        /* parsed here, in the worker: the reading thread only splits */
+        if (kr_record_build(&app, c->rd, it->rec, &err) < 0) {
+            put_row(c, eb, it->id, err.line ? err.line : it->line, "",
+                    "error", "", "", "", "", err.msg);
+            b->rejected++;
+            continue;
+        }
         /* one result recycled through the batch: no allocation per
          * application once warm */
-        if (kr_eval_reuse(&res, c->rules, it->app, &c->eopts, &err) < 0) {
+        if (kr_eval_reuse(&res, c->rules, app, &c->eopts, &err) < 0) {
             put_row(c, eb, it->id, it->line, "", "error", "", "", "", "",
                     err.msg);
             b->rejected++;
+            kr_app_free(app);
             continue;
         }
         for (k = 0; k < kr_result_benefit_count(res); k++) {
@@ -344,13 +358,13 @@ static void run_batch(ctx *c, batch *b)
                 st->ineligible++;
             }
         }
+        /* the result borrows the application: reuse needs it no more */
+        kr_app_free(app);
     }
     kr_result_free(res);
     cli_buf_free(&failed);
-    for (i = 0; i < b->n; i++) {
-        kr_app_free(b->items[i].app);
-        b->items[i].app = NULL;
-    }
+    /* the records are freed by the main thread, which allocated them:
+     * frees across threads contend on the allocator's arenas */
 }
 
 static void *worker(void *arg)
@@ -384,6 +398,17 @@ typedef struct {
     char *final, *part;
 } outfile;
 
+/* 1 when path exists and is not a regular file, or is a symbolic link
+ * (/dev/null, /dev/stdout, a FIFO, a terminal): written directly, never
+ * through FILE.part and a rename, which would replace the device node or
+ * the link with a regular file. */
+static int is_special(const char *path)
+{
+    struct stat st;
+    return path && lstat(path, &st) == 0 &&
+           (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode));
+}
+
 static int open_out(outfile *o, const char *path, int resume, long bytes)
 {
     o->final = NULL;
@@ -391,6 +416,10 @@ static int open_out(outfile *o, const char *path, int resume, long bytes)
     if (!path) {
         o->f = stdout;
         return 0;
+    }
+    if (is_special(path)) {
+        o->f = fopen(path, "w");
+        return o->f ? 0 : -1;
     }
     o->final = strdup(path);
     o->part = malloc(strlen(path) + 6);
@@ -466,8 +495,9 @@ static int write_ckpt(ctx *c, const char *path, outfile *o, outfile *e)
         return -1;
     }
     /* what the output holds: the applications of written batches */
-    fprintf(f, "kr-batch-checkpoint 1\nrules %s\nread %lu\ncomputed %lu\n"
-            "rejected %lu\nout %ld\nerr %ld\n", kr_rules_digest(c->rules),
+    fprintf(f, "kr-batch-checkpoint 1\nrules %s\noptions %s\nread %lu\n"
+            "computed %lu\nrejected %lu\nout %ld\nerr %ld\n",
+            kr_rules_digest(c->rules), c->ckpt_opts,
             c->computed + c->rejected, c->computed, c->rejected, ftell(o->f),
             e->f ? ftell(e->f) : 0L);
     for (i = 0; i < c->nben; i++) {
@@ -487,18 +517,22 @@ static int read_ckpt(ctx *c, const char *path, long *out_bytes,
                      long *err_bytes)
 {
     FILE *f = fopen(path, "r");
-    char sha[80];
+    char sha[80], optv[4096];
     int i, n = 0;
     if (!f) {
         return -1;
     }
-    if (fscanf(f, "kr-batch-checkpoint 1\nrules %79s\nread %lu\n"
-               "computed %lu\nrejected %lu\nout %ld\nerr %ld\n", sha,
-               &c->read, &c->computed, &c->rejected, out_bytes,
-               err_bytes) != 6 ||
+    if (fscanf(f, "kr-batch-checkpoint 1\nrules %79s\noptions %4095s\n"
+               "read %lu\ncomputed %lu\nrejected %lu\nout %ld\nerr %ld\n",
+               sha, optv, &c->read, &c->computed, &c->rejected, out_bytes,
+               err_bytes) != 7 ||
         strcmp(sha, kr_rules_digest(c->rules)) != 0) {
         fclose(f);
         return -2;
+    }
+    if (strcmp(optv, c->ckpt_opts) != 0) {
+        fclose(f);
+        return -3;
     }
     for (i = 0; i < c->nben; i++) {
         int idx;
@@ -704,6 +738,32 @@ static char *make_suffix(const char *ident, const kr_rules *r)
     return b.failed ? NULL : b.p;
 }
 
+/* What a resumed run must share with the interrupted one so that the
+ * two halves of the output are of one kind: one word, no blanks. */
+static char *make_ckpt_opts(const ctx *c, const opts *o)
+{
+    cli_buf b = CLI_BUF_INIT;
+    size_t i;
+    cli_buf_printf(&b, "format=%d,header=%d,errors=%d,input=%d,comma=%d,"
+                   "date=%s,benefits=", c->fmt, c->header,
+                   c->err_path != NULL, o->ropts.format,
+                   o->ropts.decimal_comma, o->date ? o->date : "-");
+    for (i = 0; i < o->benefits.n; i++) {
+        cli_buf_printf(&b, "%s%s", i ? "+" : "", o->benefits.v[i]);
+    }
+    cli_buf_putc(&b, '\0');
+    if (b.failed) {
+        cli_buf_free(&b);
+        return NULL;
+    }
+    for (i = 0; b.p[i]; i++) {
+        if (b.p[i] == ' ' || b.p[i] == '\t' || b.p[i] == '\n') {
+            b.p[i] = '_'; /* fscanf reads one word */
+        }
+    }
+    return b.p;
+}
+
 static void header_rows(ctx *c, FILE *f)
 {
     if (c->fmt == OUT_CSV && c->header) {
@@ -729,7 +789,7 @@ static int fill_batch(ctx *c, kr_reader *rd, batch *b, int *eof,
     while (b->n < BATCH && !*eof) {
         item *it = &b->items[b->n];
         kr_error err = KR_ERROR_INIT;
-        int rc = kr_reader_next(rd, &it->app, &err);
+        int rc = kr_reader_next_record(rd, &it->rec, &err);
         if (rc == KR_DONE) {
             *eof = 1;
             break;
@@ -752,8 +812,8 @@ static int fill_batch(ctx *c, kr_reader *rd, batch *b, int *eof,
             it->line = err.line ? err.line : it->line;
         }
         if (!it->id || (rc < 0 && !it->msg)) {
-            kr_app_free(it->app);
-            it->app = NULL;
+            kr_record_free(it->rec);
+            it->rec = NULL;
             return -1;
         }
         b->n++;
@@ -778,6 +838,10 @@ static void reset_batch(ctx *c, batch *b)
 static int write_batch(ctx *c, batch *b, outfile *o, outfile *e)
 {
     int i;
+    for (i = 0; i < b->n; i++) {
+        kr_record_free(b->items[i].rec);
+        b->items[i].rec = NULL;
+    }
     cli_buf_write(&b->out, o->f);
     if (c->err_path) {
         cli_buf_write(&b->errout, e->f);
@@ -814,8 +878,17 @@ int main(int argc, char **argv)
     off_t size = -1;
     const char **bens = NULL;
     cli_buf sb = CLI_BUF_INIT;
+    long ckpt_every = CKPT_EVERY_MS;
+    const char *env_ck = getenv("KR_BATCH_CHECKPOINT_MS");
 
     cli_init("kr-batch");
+    if (env_ck && *env_ck) {
+        char *e;
+        long v = strtol(env_ck, &e, 10);
+        if (!*e && v >= 0 && v <= 3600000L) {
+            ckpt_every = v;
+        }
+    }
     opterr = 0;
     /* millions of short-lived applications: keep freed memory in the
      * process instead of returning it to the kernel after every batch */
@@ -849,7 +922,8 @@ int main(int argc, char **argv)
     c.eopts.benefits = bens;
     c.eopts.nbenefits = o.benefits.n;
     c.eopts.date = o.date;
-    if (!(c.rules_ident = make_ident(rules)) ||
+    if (!(c.ckpt_opts = make_ckpt_opts(&c, &o)) ||
+        !(c.rules_ident = make_ident(rules)) ||
         !(c.row_suffix = make_suffix(c.rules_ident, rules)) ||
         !(c.st = calloc((size_t)c.nben + 1, sizeof(bstat)))) {
         rc = CLI_EXIT_INTERNAL;
@@ -875,6 +949,12 @@ int main(int argc, char **argv)
         rc = cli_fail(CLI_PHASE_APP, &err);
         goto done;
     }
+    c.rd = rd;
+    if (o.resume && (is_special(c.out_path) || is_special(c.err_path))) {
+        rc = cli_usage_error("--resume needs -o (and --errors) to name "
+                             "regular files");
+        goto done;
+    }
     if (o.resume) {
         int r;
         ck = ckpt_path(c.out_path);
@@ -885,15 +965,23 @@ int main(int argc, char **argv)
             rc = CLI_EXIT_USAGE;
             goto done;
         }
+        if (r == -3) {
+            cli_errorf("%s: the interrupted run had other options (-f, "
+                       "--errors, --no-header, -b, -d, -i, "
+                       "--decimal-comma); resume with the same ones, or "
+                       "run again without --resume", ck);
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
         o.resume = r == 0;
         if (o.resume) {
             /* skip what is durably written; count nothing twice */
             unsigned long k;
             for (k = 0; k < c.read; k++) {
-                kr_app *a = NULL;
+                kr_record *a = NULL;
                 kr_error e2 = KR_ERROR_INIT;
-                int r2 = kr_reader_next(rd, &a, &e2);
-                kr_app_free(a);
+                int r2 = kr_reader_next_record(rd, &a, &e2);
+                kr_record_free(a);
                 if (r2 == KR_DONE || (r2 < 0 && kr_reader_fatal(rd))) {
                     cli_errorf("%s: the input is shorter than the "
                                "checkpoint; run again without --resume",
@@ -904,7 +992,9 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (c.out_path && !ck && !(ck = ckpt_path(c.out_path))) {
+    /* checkpoints: for regular output files only */
+    if (c.out_path && !ck && !is_special(c.out_path) &&
+        !is_special(c.err_path) && !(ck = ckpt_path(c.out_path))) {
         rc = CLI_EXIT_INTERNAL;
         goto done;
     }
@@ -1003,7 +1093,7 @@ int main(int argc, char **argv)
             }
             written++;
         }
-        if (c.out_path && now_ms() - last_ck >= CKPT_EVERY_MS) {
+        if (ck && now_ms() - last_ck >= ckpt_every) {
             if (write_ckpt(&c, ck, &out, &eout) < 0) {
                 rc = CLI_EXIT_IO;
                 break;
@@ -1085,7 +1175,7 @@ done:
         for (i = 0; i < nring; i++) {
             int k;
             for (k = 0; k < BATCH; k++) {
-                kr_app_free(ring[i].items[k].app);
+                kr_record_free(ring[i].items[k].rec);
                 free(ring[i].items[k].id);
                 free(ring[i].items[k].msg);
             }
@@ -1111,6 +1201,7 @@ done:
     free(th);
     free(ck);
     free(c.rules_ident);
+    free(c.ckpt_opts);
     free(c.row_suffix);
     if (out.f == stdout) {
         out.f = NULL;

@@ -4,6 +4,7 @@
  *
  *   kr-rules test [-r PATH]... [-v] [FILE|DIR]...
  *   kr-rules check [PATH]...
+ *   kr-rules columns [-r PATH]... [--lang pl|en]
  *
  * Finding test files needs no XML here: every *.xml under a directory is
  * handed to kr_tests_run_file(), which answers KR_ENOTFOUND when the root
@@ -38,6 +39,7 @@ typedef struct {
 static const char optstring_main[] = "+:hV";
 static const char optstring_test[] = ":r:vh";
 static const char optstring_check[] = ":h";
+static const char optstring_columns[] = ":r:h";
 
 static const struct option long_main[] = {
     { "help", no_argument, NULL, 'h' },
@@ -53,6 +55,13 @@ static const struct option long_test[] = {
 };
 
 static const struct option long_check[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option long_columns[] = {
+    { "rules", required_argument, NULL, 'r' },
+    { "lang", required_argument, NULL, 'L' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
 };
@@ -73,12 +82,20 @@ static void print_help(void)
            "                       print each pack and the SHA-256 digest;"
            "\n"
            "                       default: the default rule paths\n"
+           "  columns              print a Markdown table of the CSV "
+           "columns\n"
+           "                       kr-batch accepts with the rules\n"
            "\n"
            "Options of test:\n"
            "  -r, --rules PATH     run against these rules (repeatable) "
            "instead\n"
            "                       of those each test file names\n"
            "  -v, --verbose        show the source of passed tests too\n"
+           "\n"
+           "Options of columns:\n"
+           "  -r, --rules PATH     these rules (repeatable) instead of the "
+           "default\n"
+           "      --lang pl|en     language of the labels (default pl)\n"
            "\n"
            "Options:\n"
            "  -h, --help           show this help and exit\n"
@@ -395,6 +412,207 @@ static int cmd_check(int argc, char *argv[])
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* columns                                                             */
+
+/* A Markdown table cell: '|' escaped, line breaks as spaces. */
+static void md_cell(cli_buf *b, const char *s)
+{
+    cli_buf_puts(b, " ");
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s == '|') {
+            cli_buf_puts(b, "\\|");
+        } else if (*s == '\n' || *s == '\r' || *s == '\t') {
+            cli_buf_putc(b, ' ');
+        } else {
+            cli_buf_putc(b, *s);
+        }
+    }
+    cli_buf_puts(b, " |");
+}
+
+/* Space-separated words as code spans: `a`, `b`. */
+static void md_code_list(cli_buf *b, const char *words)
+{
+    const char *p = words;
+    int first = 1;
+
+    if (p == NULL || p[strspn(p, " ")] == '\0') {
+        cli_buf_puts(b, " |");
+        return;
+    }
+    cli_buf_puts(b, " ");
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, " ");
+
+        if (n > 0) {
+            cli_buf_puts(b, first ? "`" : ", `");
+            cli_buf_putn(b, p, n);
+            cli_buf_putc(b, '`');
+            first = 0;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    cli_buf_puts(b, " |");
+}
+
+static void md_row(cli_buf *b, const char *column, const char *entity,
+                   const char *type, const char *def, const char *options,
+                   const char *label)
+{
+    cli_buf_puts(b, "| `");
+    cli_buf_puts(b, column);
+    cli_buf_puts(b, "` |");
+    md_cell(b, entity);
+    md_cell(b, type);
+    md_cell(b, def != NULL ? def : "\xE2\x80\x94"); /* em dash: required */
+    md_code_list(b, options);
+    md_cell(b, label);
+    cli_buf_putc(b, '\n');
+}
+
+/* The columns every CSV may have, whatever the rules: the application's
+ * and the person's own fields (see kr_reader_new in kryterium.h). */
+static void columns_fixed(cli_buf *b, int en)
+{
+    md_row(b, "application_id", "application", "text", NULL, NULL,
+           en ? "Application reference; the same on every row of one "
+                "application"
+              : "Znak sprawy wniosku; ten sam we wszystkich wierszach "
+                "jednego wniosku");
+    md_row(b, "date", "application", "date", NULL, NULL,
+           en ? "Application date (YYYY-MM-DD); the same on every row"
+              : "Data wniosku (RRRR-MM-DD); ta sama we wszystkich "
+                "wierszach");
+    md_row(b, "person_id", "person", "text", "p1, p2, \xE2\x80\xA6", NULL,
+           en ? "Person's id within the application (default: row number)"
+              : "Identyfikator osoby we wniosku (domy\xC5\x9Blnie: numer "
+                "wiersza)");
+    md_row(b, "role", "person", "enum", NULL,
+           "applicant spouse child relative other",
+           en ? "Role in the household; exactly one applicant"
+              : "Rola w gospodarstwie domowym; dok\xC5\x82" "adnie jeden "
+                "wnioskodawca");
+    md_row(b, "benefits", "application", "text",
+           en ? "(all)" : "(wszystkie)", NULL,
+           en ? "Benefits applied for: ids separated by spaces, on the "
+                "first row that has them"
+              : "Wnioskowane \xC5\x9Bwiadczenia: identyfikatory "
+                "rozdzielone spacjami, z pierwszego wiersza, kt\xC3\xB3ry "
+                "je podaje");
+}
+
+static int cmd_columns(int argc, char *argv[])
+{
+    static const char *const entities[] = { "household", "person",
+                                            "income" };
+    cli_strv paths = CLI_STRV_INIT;
+    kr_error err = KR_ERROR_INIT;
+    kr_rules *rules = NULL;
+    cli_buf out = CLI_BUF_INIT;
+    const char *lang = "pl";
+    size_t i, n;
+    int c, e;
+    int rc = RULES_CONTINUE;
+
+    getopt_reset();
+    while (rc == RULES_CONTINUE &&
+           (c = getopt_long(argc, argv, optstring_columns, long_columns,
+                            NULL)) != -1) {
+        if (c == 'h') {
+            print_help();
+            rc = CLI_EXIT_OK;
+        } else if (c == 'r') {
+            if (cli_strv_push(&paths, optarg) < 0) {
+                cli_errorf("out of memory");
+                rc = CLI_EXIT_INTERNAL;
+            }
+        } else if (c == 'L') {
+            if (strcmp(optarg, "pl") != 0 && strcmp(optarg, "en") != 0) {
+                rc = cli_usage_error("unknown language '%s' (pl, en)",
+                                     optarg);
+            }
+            lang = optarg;
+        } else {
+            rc = cli_getopt_error(c, argv, optstring_columns);
+        }
+    }
+    if (rc == RULES_CONTINUE && optind < argc) {
+        rc = cli_usage_error("columns takes no arguments (give the rules "
+                             "with -r)");
+    }
+    if (rc == RULES_CONTINUE &&
+        cli_load_rules(&rules, &paths, &err) < 0) {
+        rc = cli_fail(CLI_PHASE_RULES, &err);
+    }
+    if (rc == RULES_CONTINUE) {
+        cli_buf_puts(&out, "<!-- generated by `kr-rules columns`; do not "
+                     "edit -->\n\n# CSV columns for kr-batch:");
+        for (i = 0; i < kr_rules_pack_count(rules); i++) {
+            cli_buf_printf(&out, "%s %s %s", i ? "," : "",
+                           kr_rules_pack_id(rules, i),
+                           kr_rules_pack_version(rules, i));
+        }
+        cli_buf_puts(&out, "\n\n"
+                     "One row per person; the rows of one application are "
+                     "consecutive and share\n"
+                     "`application_id`. Only `application_id`, `date` and "
+                     "`role` must be in the\n"
+                     "header; a missing column or an empty cell takes the "
+                     "default, and an input\n"
+                     "marked \xE2\x80\x94 is required when a benefit needs "
+                     "it. Household inputs may be\n"
+                     "repeated on every row of the application but must "
+                     "agree. Each income item\n"
+                     "of a person is a group of columns `income.N.<input>` "
+                     "(N from 1 to 99).\n"
+                     "Amounts (`money`, `decimal`) are written with a dot "
+                     "(`1010.00`), or with a\n"
+                     "decimal comma under `kr-batch --decimal-comma`; "
+                     "booleans `true`/`false`;\n"
+                     "dates `YYYY-MM-DD`. See doc/batch.md.\n\n"
+                     "| column | entity | type | default | options | "
+                     "label |\n"
+                     "|---|---|---|---|---|---|\n");
+        columns_fixed(&out, strcmp(lang, "en") == 0);
+        n = kr_rules_input_count(rules);
+        for (e = 0; e < 3; e++) {
+            for (i = 0; i < n; i++) {
+                const char *id = kr_rules_input_id(rules, i);
+                cli_buf col = CLI_BUF_INIT;
+
+                if (strcmp(kr_rules_input_entity(rules, i),
+                           entities[e]) != 0) {
+                    continue;
+                }
+                cli_buf_printf(&col, e == 2 ? "income.N.%s" : "%s", id);
+                cli_buf_putc(&col, '\0');
+                md_row(&out, col.failed ? id : col.p, entities[e],
+                       kr_rules_input_type(rules, i),
+                       kr_rules_input_default(rules, i),
+                       kr_rules_input_options(rules, i),
+                       kr_rules_input_label(rules, i, lang));
+                if (col.failed) {
+                    out.failed = col.failed;
+                }
+                cli_buf_free(&col);
+            }
+        }
+        if (cli_buf_failed(&out)) {
+            cli_errorf("out of memory");
+            rc = CLI_EXIT_INTERNAL;
+        } else {
+            cli_buf_write(&out, stdout);
+            rc = CLI_EXIT_OK;
+        }
+    }
+    cli_buf_free(&out);
+    kr_rules_free(rules);
+    cli_strv_free(&paths);
+    return rc;
+}
+
 int main(int argc, char *argv[])
 {
     const char *cmd;
@@ -418,7 +636,8 @@ int main(int argc, char *argv[])
         }
     }
     if (optind >= argc) {
-        return cli_finish(cli_usage_error("missing command (test, check)"));
+        return cli_finish(cli_usage_error("missing command (test, check, "
+                                          "columns)"));
     }
     cmd = argv[optind];
     argc -= optind;
@@ -427,8 +646,11 @@ int main(int argc, char *argv[])
         rc = cmd_test(argc, argv);
     } else if (strcmp(cmd, "check") == 0) {
         rc = cmd_check(argc, argv);
+    } else if (strcmp(cmd, "columns") == 0) {
+        rc = cmd_columns(argc, argv);
     } else {
-        rc = cli_usage_error("unknown command '%s' (test, check)", cmd);
+        rc = cli_usage_error("unknown command '%s' (test, check, columns)",
+                             cmd);
     }
     return cli_finish(rc);
 }

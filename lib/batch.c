@@ -71,10 +71,36 @@ struct kr_reader {
     /* the record last returned */
     char id[128];
     unsigned long rec_line;
+    /* a fatal error found while reading ahead, reported by the next call
+     * so that the complete record before it is not lost */
+    int pending;
+    char pending_msg[KR_ERROR_MSG_SIZE];
+    unsigned long pending_line;
 };
 
 static int fatal(kr_reader *rd, kr_error *err, int code, unsigned long line,
                  const char *fmt, ...) KR_PRINTF(5, 6);
+
+static int has_doctype(const char *buf, size_t len)
+{
+    static const char pat[] = "<!DOCTYPE";
+    size_t i, m = sizeof(pat) - 1;
+    for (i = 0; i + m <= len; i++) {
+        if (buf[i] == '<' && memcmp(buf + i, pat, m) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keep a fatal error for the next call (the record in hand is good). */
+static void defer_fatal(kr_reader *rd, const kr_error *e)
+{
+    rd->fatal = 1;
+    rd->pending = e->code ? e->code : KR_EPARSE;
+    snprintf(rd->pending_msg, sizeof(rd->pending_msg), "%s", e->msg);
+    rd->pending_line = e->line;
+}
 
 static int fatal(kr_reader *rd, kr_error *err, int code, unsigned long line,
                  const char *fmt, ...)
@@ -386,7 +412,8 @@ static int row_incomes(const kr_reader *rd, const row *r, unsigned char *has)
     return n;
 }
 
-static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
+static int csv_build(const kr_reader *rd, const row *rows, int nrows,
+                     const char *id, kr_app **out, kr_error *err)
 {
     const kr_rules *r = rd->rules;
     int ci_date = col_of(rd, C_DATE), ci_pid = col_of(rd, C_PID);
@@ -395,25 +422,25 @@ static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
     unsigned char has[MAX_INCOME + 1];
     int inc_index[MAX_INCOME + 1];
     kr_app *a = NULL;
-    const char *date = fld(&rd->rows[0], ci_date);
+    const char *date = fld(&rows[0], ci_date);
 
     for (i = 0; i < nrows; i++) {
-        const char *d = fld(&rd->rows[i], ci_date);
+        const char *d = fld(&rows[i], ci_date);
         if (*d && strcmp(d, date) != 0) {
-            return kr__err_at(err, KR_EINVALID, rd->name, rd->rows[i].line,
+            return kr__err_at(err, KR_EINVALID, rd->name, rows[i].line,
                               "application %s: field 'date': '%s' differs "
                               "from '%s' on line %lu (inconsistent "
-                              "household)", rd->id, d, date,
-                              rd->rows[0].line);
+                              "household)", id, d, date,
+                              rows[0].line);
         }
-        nin += row_incomes(rd, &rd->rows[i], has);
+        nin += row_incomes(rd, &rows[i], has);
     }
-    if ((rc = kr_app__begin(&a, r, rd->name, rd->id, date, rd->rows[0].line,
+    if ((rc = kr_app__begin(&a, r, rd->name, id, date, rows[0].line,
                             nrows, nin, err)) < 0) {
         return rc;
     }
     for (i = 0; i < nrows; i++) {
-        const row *w = &rd->rows[i];
+        const row *w = &rows[i];
         if ((rc = kr_app__add_person(a, ci_pid >= 0 ? fld(w, ci_pid) : NULL,
                                      fld(w, ci_role),
                                      row_incomes(rd, w, has), w->line,
@@ -422,7 +449,7 @@ static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
         }
     }
     for (i = 0; i < nrows; i++) {
-        const row *w = &rd->rows[i];
+        const row *w = &rows[i];
         inc_base = a->persons[i].first_income;
         row_incomes(rd, w, has);
         for (k = 1, nin = 0; k <= MAX_INCOME; k++) {
@@ -449,13 +476,13 @@ static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
                 /* the household's facts may be repeated on every row;
                  * they must agree */
                 for (j = 0; j < i; j++) {
-                    const char *pv = fld(&rd->rows[j], k);
+                    const char *pv = fld(&rows[j], k);
                     if (*pv && strcmp(pv, v) != 0) {
                         rc = kr__err_at(err, KR_EINVALID, rd->name, w->line,
                                         "application %s: field '%s': '%s' "
                                         "differs from '%s' on line %lu "
-                                        "(inconsistent household)", rd->id,
-                                        c->name, v, pv, rd->rows[j].line);
+                                        "(inconsistent household)", id,
+                                        c->name, v, pv, rows[j].line);
                         goto fail;
                     }
                     if (*pv) {
@@ -479,16 +506,16 @@ static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
         /* benefits: from the first row that names them */
         for (i = 0; i < nrows; i++) {
             char *list, *tok, *save = NULL;
-            if (!*fld(&rd->rows[i], ci_ben)) {
+            if (!*fld(&rows[i], ci_ben)) {
                 continue;
             }
-            if (!(list = strdup(fld(&rd->rows[i], ci_ben)))) {
+            if (!(list = strdup(fld(&rows[i], ci_ben)))) {
                 rc = kr__err(err, KR_ENOMEM, "out of memory");
                 goto fail;
             }
             for (tok = strtok_r(list, " ;", &save); tok;
                  tok = strtok_r(NULL, " ;", &save)) {
-                if ((rc = kr_app__request(a, r, tok, rd->rows[i].line,
+                if ((rc = kr_app__request(a, r, tok, rows[i].line,
                                           err)) < 0) {
                     free(list);
                     goto fail;
@@ -498,7 +525,7 @@ static int csv_build(kr_reader *rd, int nrows, kr_app **out, kr_error *err)
             break;
         }
     }
-    if ((rc = kr_app__finish(a, rd->rows[0].line, err)) < 0) {
+    if ((rc = kr_app__finish(a, rows[0].line, err)) < 0) {
         goto fail;
     }
     *out = a;
@@ -508,7 +535,8 @@ fail:
     return rc;
 }
 
-static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
+/* The rows of the next application into rd->rows[0..*n). */
+static int csv_group(kr_reader *rd, int *nout, kr_error *err)
 {
     int ci_id, n = 0, rc, overflow = 0;
 
@@ -531,9 +559,22 @@ static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
     swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
     n = 1;
     for (;;) {
-        rc = csv_row(rd, &rd->rows[MAX_ROWS], err);
+        kr_error ahead = KR_ERROR_INIT;
+        rc = csv_row(rd, &rd->rows[MAX_ROWS], &ahead);
         if (rc < 0) {
-            return err && err->code ? err->code : KR_EPARSE;
+            /* the error comes with the next call.  The application in
+             * hand is complete only if the broken row is visibly another
+             * one's; else its last row may be the broken one */
+            const row *br = &rd->rows[MAX_ROWS];
+            defer_fatal(rd, &ahead);
+            if (br->nf <= ci_id + 1 || strcmp(fld(br, ci_id), rd->id) == 0) {
+                return kr__err_at(err, KR_EPARSE, rd->name, br->line,
+                                  "application %s: a row after line %lu "
+                                  "cannot be read (%s), so the application "
+                                  "may be incomplete", rd->id,
+                                  rd->rows[n - 1].line, ahead.msg);
+            }
+            break;
         }
         if (rc == 0) {
             break;
@@ -558,7 +599,17 @@ static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
                           "application %s has more than %d persons",
                           rd->id, MAX_ROWS);
     }
-    return csv_build(rd, n, out, err);
+    *nout = n;
+    return KR_OK;
+}
+
+static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
+{
+    int n = 0, rc = csv_group(rd, &n, err);
+    if (rc != KR_OK) {
+        return rc;
+    }
+    return csv_build(rd, rd->rows, n, rd->id, out, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -582,7 +633,10 @@ static void xml_errcb(void *arg, xmlErrorPtr e)
     }
 }
 
-static int xml_next(kr_reader *rd, kr_app **out, kr_error *err)
+/* The next application: built into *out, or (copy != NULL) copied into a
+ * document of its own for building later, elsewhere. */
+static int xml_next(kr_reader *rd, kr_app **out, xmlDocPtr *copy,
+                    kr_error *err)
 {
     int r;
     for (;;) {
@@ -636,14 +690,30 @@ static int xml_next(kr_reader *rd, kr_app **out, kr_error *err)
             rd->rec_line = kr_xml__line(n);
             id = kr_xml__attr(n, "id");
             snprintf(rd->id, sizeof(rd->id), "%s", id ? id : "");
-            rc = kr_app__from_node(out, rd->rules, n, rd->name, err);
+            if (copy) {
+                xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
+                xmlNodePtr cn = d ? xmlDocCopyNode(n, d, 1) : NULL;
+                if (!cn) {
+                    xmlFreeDoc(d);
+                    return fatal(rd, err, KR_ENOMEM, rd->rec_line,
+                                 "out of memory");
+                }
+                xmlDocSetRootElement(d, cn);
+                *copy = d;
+                rc = KR_OK;
+            } else {
+                rc = kr_app__from_node(out, rd->rules, n, rd->name, err);
+            }
             r = xmlTextReaderNext(rd->xr);
             if (r < 0) {
-                kr_app_free(*out);
-                *out = NULL;
-                return fatal(rd, err, KR_EPARSE, rd->xml_err_line,
-                             "malformed XML: %s", rd->xml_err_set
-                             ? rd->xml_err : "cannot read");
+                /* this application is complete; what follows is not:
+                 * the error comes with the next call */
+                kr_error ahead = KR_ERROR_INIT;
+                kr__err_at(&ahead, KR_EPARSE, rd->name, rd->xml_err_line,
+                           "malformed XML: %s", rd->xml_err_set
+                           ? rd->xml_err : "cannot read");
+                defer_fatal(rd, &ahead);
+                return rc;
             }
             rd->xml_positioned = r == 1;
             if (r == 0) {
@@ -687,28 +757,39 @@ int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
         return kr__err(err, KR_ENOMEM, "out of memory");
     }
     rd->format = opts->format;
-    if (rd->format == KR_INPUT_AUTO) {
-        /* skip a BOM and white space: '<' means XML */
-        for (;;) {
-            c = peek_byte(rd, err);
-            if (c == -2) {
-                kr_reader_free(rd);
-                return err ? err->code : KR_EIO;
-            }
-            if (c == 0xEF || c == 0xBB || c == 0xBF || c == ' ' ||
-                c == '\t' || c == '\r' || c == '\n') {
-                if (c == 0xEF || c == 0xBB || c == 0xBF) {
-                    break; /* a BOM: CSV from a spreadsheet, most likely */
-                }
-                next_byte(rd, err);
-                if (c == '\n') {
-                    rd->line++;
-                }
-                continue;
-            }
-            break;
+    /* look at the start without consuming it: a BOM, white space, then
+     * '<' means XML; and an XML prolog must not declare a DTD */
+    while (!rd->eof && rd->inlen < 4096) {
+        if (fill(rd, err) < 0) {
+            kr_reader_free(rd);
+            return err ? err->code : KR_EIO;
         }
+    }
+    {
+        size_t i = 0;
+        if (rd->inlen >= 3 && (unsigned char)rd->in[0] == 0xEF &&
+            (unsigned char)rd->in[1] == 0xBB &&
+            (unsigned char)rd->in[2] == 0xBF) {
+            i = 3;
+        }
+        while (i < rd->inlen && (rd->in[i] == ' ' || rd->in[i] == '\t' ||
+                                 rd->in[i] == '\r' || rd->in[i] == '\n')) {
+            i++;
+        }
+        c = i < rd->inlen ? (unsigned char)rd->in[i] : -1;
+    }
+    if (rd->format == KR_INPUT_AUTO) {
         rd->format = c == '<' ? KR_INPUT_XML : KR_INPUT_CSV;
+    }
+    if (rd->format == KR_INPUT_XML && has_doctype(rd->in, rd->inlen)) {
+        /* refused before libxml2 parses the internal subset, as for
+         * single documents (xml.c) */
+        rd->fatal = 1;
+        rd->pending = KR_EINVALID;
+        snprintf(rd->pending_msg, sizeof(rd->pending_msg), "DOCTYPE is not "
+                 "allowed (no DTDs or entity declarations are accepted, for "
+                 "safety)");
+        rd->pending_line = 0;
     }
     if (rd->format == KR_INPUT_XML) {
         /* bytes already buffered by the detection above reach libxml2
@@ -761,12 +842,129 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
     *app = NULL;
     rd->id[0] = '\0';
     rd->rec_line = 0;
+    if (rd->pending) {
+        int code = rd->pending;
+        rd->pending = 0;
+        return kr__err_at(err, (kr_code)code, rd->name, rd->pending_line,
+                          "%s", rd->pending_msg);
+    }
     if (rd->fatal) {
         return kr__err(err, KR_EINVALID, "the reader stopped at a fatal "
                        "error");
     }
-    return rd->format == KR_INPUT_XML ? xml_next(rd, app, err)
+    return rd->format == KR_INPUT_XML ? xml_next(rd, app, NULL, err)
                                       : csv_next(rd, app, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Records: split by one thread, built by many                         */
+
+struct kr_record {
+    char id[128];
+    unsigned long line;
+    int nrows;
+    row *rows;               /* CSV: copies of the application's rows */
+    xmlDocPtr doc;           /* XML: the application, copied */
+};
+
+void kr_record_free(kr_record *rec)
+{
+    int i;
+    if (!rec) {
+        return;
+    }
+    for (i = 0; i < rec->nrows; i++) {
+        free(rec->rows[i].buf);
+        free(rec->rows[i].off);
+    }
+    free(rec->rows);
+    xmlFreeDoc(rec->doc);
+    free(rec);
+}
+
+static int copy_rows(kr_record *rec, const row *rows, int n)
+{
+    int i;
+    if (!(rec->rows = calloc((size_t)n, sizeof(row)))) {
+        return -1;
+    }
+    rec->nrows = n;
+    for (i = 0; i < n; i++) {
+        row *d = &rec->rows[i];
+        d->buf = malloc(rows[i].len ? rows[i].len : 1);
+        d->off = malloc(sizeof(size_t) * (size_t)(rows[i].nf ? rows[i].nf
+                                                               : 1));
+        if (!d->buf || !d->off) {
+            return -1;
+        }
+        memcpy(d->buf, rows[i].buf, rows[i].len);
+        memcpy(d->off, rows[i].off, sizeof(size_t) * (size_t)rows[i].nf);
+        d->len = d->cap = rows[i].len;
+        d->nf = rows[i].nf;
+        d->line = rows[i].line;
+    }
+    return 0;
+}
+
+int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
+{
+    kr_record *rec;
+    int rc, n = 0;
+    xmlDocPtr doc = NULL;
+
+    *out = NULL;
+    rd->id[0] = '\0';
+    rd->rec_line = 0;
+    if (rd->pending) {
+        int code = rd->pending;
+        rd->pending = 0;
+        return kr__err_at(err, (kr_code)code, rd->name, rd->pending_line,
+                          "%s", rd->pending_msg);
+    }
+    if (rd->fatal) {
+        return kr__err(err, KR_EINVALID, "the reader stopped at a fatal "
+                       "error");
+    }
+    rc = rd->format == KR_INPUT_XML ? xml_next(rd, NULL, &doc, err)
+                                    : csv_group(rd, &n, err);
+    if (rc != KR_OK) {
+        return rc;
+    }
+    if (!(rec = calloc(1, sizeof(*rec)))) {
+        xmlFreeDoc(doc);
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    snprintf(rec->id, sizeof(rec->id), "%s", rd->id);
+    rec->line = rd->rec_line;
+    rec->doc = doc;
+    if (!doc && copy_rows(rec, rd->rows, n) < 0) {
+        kr_record_free(rec);
+        return kr__err(err, KR_ENOMEM, "out of memory");
+    }
+    *out = rec;
+    return KR_OK;
+}
+
+int kr_record_build(kr_app **out, const kr_reader *rd, const kr_record *rec,
+                    kr_error *err)
+{
+    *out = NULL;
+    if (rec->doc) {
+        return kr_app__from_node(out, rd->rules,
+                                 xmlDocGetRootElement(rec->doc), rd->name,
+                                 err);
+    }
+    return csv_build(rd, rec->rows, rec->nrows, rec->id, out, err);
+}
+
+const char *kr_record_id(const kr_record *rec)
+{
+    return rec->id;
+}
+
+unsigned long kr_record_line(const kr_record *rec)
+{
+    return rec->line;
 }
 
 const char *kr_reader_record_id(const kr_reader *rd)
@@ -781,7 +979,9 @@ unsigned long kr_reader_record_line(const kr_reader *rd)
 
 int kr_reader_fatal(const kr_reader *rd)
 {
-    return rd->fatal;
+    /* while a read-ahead error waits, the record just returned is an
+     * ordinary one */
+    return rd->fatal && !rd->pending;
 }
 
 int kr_reader_format(const kr_reader *rd)

@@ -22,6 +22,10 @@ for f in $(find "$KR_SRC/rules" -name '*.xml' | sort); do
     esac
 done
 for f in $(find "$KR_SRC/examples" -name '*.xml' | sort); do
+    # batch files (a root around many applications) are checked by
+    # tests/batch.sh through the reader itself
+    [ "$(xmllint --xpath 'local-name(/*)' "$f" 2>/dev/null)" = application ] ||
+        continue
     check "$KR_SRC/rules/schema/application.xsd" "$f"
 done
 echo "$pass passed, $fail failed"

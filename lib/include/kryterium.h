@@ -353,6 +353,24 @@ int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
  */
 int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err);
 
+/**
+ * The same stream split into records without checking them, so that
+ * several threads can build (kr_record_build) and evaluate them while one
+ * thread reads: the parallel batch path.  Return values as for
+ * kr_reader_next (a record refused while splitting, e.g. too many
+ * persons, is a negative code with kr_reader_fatal() false).
+ */
+typedef struct kr_record kr_record;
+int kr_reader_next_record(kr_reader *rd, kr_record **rec, kr_error *err);
+/** Build the application of a record: thread-safe for any number of
+ *  threads over one reader; the same checks and messages as
+ *  kr_reader_next.  The reader must outlive the call. */
+int kr_record_build(kr_app **out, const kr_reader *rd, const kr_record *rec,
+                    kr_error *err);
+const char *kr_record_id(const kr_record *rec);
+unsigned long kr_record_line(const kr_record *rec);
+void kr_record_free(kr_record *rec);
+
 /** Application id of the record last returned or refused ("" if none). */
 const char *kr_reader_record_id(const kr_reader *rd);
 /** First input line of that record. */

@@ -6,6 +6,10 @@ meant to look like a municipal social-assistance month: mostly single
 pensioners and small families, some farms, disabilities, zero incomes.
 
   gen-monthly.py --count 1000000 --seed 1 > month.csv
+
+--blank-between puts a blank line after each application (kr-batch skips
+blank lines), so that a splitter can cut the file at application
+boundaries: GNU parallel --pipe --recend '\n\n' (see doc/batch.md).
 """
 import argparse
 import random
@@ -41,6 +45,8 @@ def main():
     ap.add_argument("--date", default="2025-03-10")
     ap.add_argument("--bad-every", type=int, default=0,
                     help="make every Nth application invalid (0: none)")
+    ap.add_argument("--blank-between", action="store_true",
+                    help="a blank line after each application")
     a = ap.parse_args()
     r = random.Random(a.seed)
     out = sys.stdout
@@ -81,6 +87,8 @@ def main():
             row = [appid, date, "p%d" % (p + 1), role, born, sex, unable,
                    ali, ha if p == 0 else "", krus if p == 0 else ""] + inc
             w(",".join(row) + "\n")
+        if a.blank_between:
+            w("\n")
 
 
 if __name__ == "__main__":

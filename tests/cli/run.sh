@@ -5,7 +5,11 @@
 #   cmd              the command, one argument a line; the first line is
 #                    the tool (kr-calc); every line is one argument, an
 #                    empty line an empty argument; @SRC@ stands for the
-#                    absolute top source directory
+#                    absolute top source directory.  A first line holding
+#                    a slash names a helper script instead (e.g.
+#                    @SRC@/tests/cli/kr-batch-sh), run as is (not under
+#                    valgrind: the helper applies KR_VALGRIND itself); it
+#                    finds the tools through $KR_BIN
 #   stdin            optional standard input (else /dev/null)
 #   expected.stdout  expected standard output
 #   expected.stderr  expected standard error
@@ -36,6 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd) || exit 99
 KR_SRC=${KR_SRC:-$here/../..}
 KR_SRC=$(cd "$KR_SRC" && pwd) || exit 99
 KR_BIN=${KR_BIN:-$KR_SRC/bin}
+export KR_BIN KR_SRC
 if [ ! -d "$KR_BIN" ]; then
     echo "run.sh: KR_BIN=$KR_BIN is not a directory" >&2
     exit 99
@@ -96,7 +101,7 @@ warned_valgrind=
 run_tool() {
     exe=$1
     shift
-    if [ -n "${KR_VALGRIND:-}" ]; then
+    if [ -n "${KR_VALGRIND:-}" ] && [ -z "$helper" ]; then
         vg="valgrind --leak-check=full"
         vg="$vg --errors-for-leak-kinds=definite,indirect"
         vg="$vg --error-exitcode=99 -q"
@@ -149,8 +154,18 @@ run_case() {
     else
         input=/dev/null
     fi
+    case $tool in
+    */*)
+        helper=1
+        exe=$tool
+        ;;
+    *)
+        helper=
+        exe=$KR_BIN/$tool
+        ;;
+    esac
     rm -f "$tmp/raw.stdout" "$tmp/raw.stderr"
-    run_tool "$KR_BIN/$tool" "$@" < "$input" \
+    run_tool "$exe" "$@" < "$input" \
         > "$tmp/raw.stdout" 2> "$tmp/raw.stderr"
     rc=$?
     normalise "$tmp/raw.stdout" "$tmp/actual.stdout"
