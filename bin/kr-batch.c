@@ -58,6 +58,7 @@ typedef struct {
     const kr_reader *rd;     /* workers build records through it */
     kr_eval_opts eopts;
     int fmt, header, jobs, progress, quiet;
+    int no_lines;            /* --no-line-numbers: shards compare */
     const char *out_path, *err_path, *summary_path;
     char *rules_ident;
     char *ckpt_opts;         /* the options that shape the output */
@@ -87,6 +88,7 @@ static const struct option long_opts[] = {
     { "date", required_argument, NULL, 'd' },
     { "resume", no_argument, NULL, 'R' },
     { "no-header", no_argument, NULL, 'H' },
+    { "no-line-numbers", no_argument, NULL, 'L' },
     { "progress", no_argument, NULL, 'P' },
     { "no-progress", no_argument, NULL, 'N' },
     { "quiet", no_argument, NULL, 'q' },
@@ -121,6 +123,10 @@ static void usage(void)
            "application's\n"
            "      --resume            continue an interrupted -o run\n"
            "      --no-header         no CSV header row (shards)\n"
+           "      --no-line-numbers   leave the line column empty, so that "
+           "the\n"
+           "                          output of shards equals one process's"
+           "\n"
            "      --progress, --no-progress\n"
            "                          progress on stderr (default: if a "
            "tty)\n"
@@ -196,7 +202,9 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
         } while (l);
         csv_cell(b, id);
         cli_buf_putc(b, ',');
-        cli_buf_puts(b, p);
+        if (!c->no_lines) {
+            cli_buf_puts(b, p);
+        }
         cli_buf_putc(b, ',');
         csv_cell(b, benefit);
         cli_buf_putc(b, ',');
@@ -217,7 +225,11 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
     case OUT_JSONL:
         cli_buf_puts(b, "{\"application_id\":");
         cli_buf_json_str(b, id);
-        cli_buf_printf(b, ",\"line\":%lu,\"benefit\":", line);
+        if (c->no_lines) {
+            cli_buf_puts(b, ",\"line\":null,\"benefit\":");
+        } else {
+            cli_buf_printf(b, ",\"line\":%lu,\"benefit\":", line);
+        }
         cli_buf_json_str(b, *benefit ? benefit : NULL);
         cli_buf_printf(b, ",\"status\":\"%s\",\"amount\":", status);
         cli_buf_json_str(b, *amount ? amount : NULL);
@@ -247,7 +259,10 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
     default:
         cli_buf_puts(b, "  <result application_id=\"");
         cli_buf_xml_str(b, id, 1);
-        cli_buf_printf(b, "\" line=\"%lu\"", line);
+        cli_buf_putc(b, '"');
+        if (!c->no_lines) {
+            cli_buf_printf(b, " line=\"%lu\"", line);
+        }
         if (*benefit) {
             cli_buf_puts(b, " benefit=\"");
             cli_buf_xml_str(b, benefit, 1);
@@ -679,6 +694,9 @@ static int parse_args(int argc, char **argv, ctx *c, opts *o)
         case 'R':
             o->resume = 1;
             break;
+        case 'L':
+            c->no_lines = 1;
+            break;
         case 'H':
             c->header = 0;
             break;
@@ -744,9 +762,9 @@ static char *make_ckpt_opts(const ctx *c, const opts *o)
 {
     cli_buf b = CLI_BUF_INIT;
     size_t i;
-    cli_buf_printf(&b, "format=%d,header=%d,errors=%d,input=%d,comma=%d,"
-                   "date=%s,benefits=", c->fmt, c->header,
-                   c->err_path != NULL, o->ropts.format,
+    cli_buf_printf(&b, "format=%d,header=%d,lines=%d,errors=%d,input=%d,"
+                   "comma=%d,date=%s,benefits=", c->fmt, c->header,
+                   !c->no_lines, c->err_path != NULL, o->ropts.format,
                    o->ropts.decimal_comma, o->date ? o->date : "-");
     for (i = 0; i < o->benefits.n; i++) {
         cli_buf_printf(&b, "%s%s", i ? "+" : "", o->benefits.v[i]);

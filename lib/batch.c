@@ -429,9 +429,8 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         if (*d && strcmp(d, date) != 0) {
             return kr__err_at(err, KR_EINVALID, rd->name, rows[i].line,
                               "application %s: field 'date': '%s' differs "
-                              "from '%s' on line %lu (inconsistent "
-                              "household)", id, d, date,
-                              rows[0].line);
+                              "from '%s' in the application's first row "
+                              "(inconsistent household)", id, d, date);
         }
         nin += row_incomes(rd, &rows[i], has);
     }
@@ -480,9 +479,10 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                     if (*pv && strcmp(pv, v) != 0) {
                         rc = kr__err_at(err, KR_EINVALID, rd->name, w->line,
                                         "application %s: field '%s': '%s' "
-                                        "differs from '%s' on line %lu "
+                                        "differs from '%s' in an earlier "
+                                        "row of the application "
                                         "(inconsistent household)", id,
-                                        c->name, v, pv, rows[j].line);
+                                        c->name, v, pv);
                         goto fail;
                     }
                     if (*pv) {
@@ -569,10 +569,9 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
             defer_fatal(rd, &ahead);
             if (br->nf <= ci_id + 1 || strcmp(fld(br, ci_id), rd->id) == 0) {
                 return kr__err_at(err, KR_EPARSE, rd->name, br->line,
-                                  "application %s: a row after line %lu "
-                                  "cannot be read (%s), so the application "
-                                  "may be incomplete", rd->id,
-                                  rd->rows[n - 1].line, ahead.msg);
+                                  "application %s: a row of it cannot be "
+                                  "read (%s), so the application may be "
+                                  "incomplete", rd->id, ahead.msg);
             }
             break;
         }

@@ -26,9 +26,9 @@
 #  f. odds and ends: --progress, a billion-laughs batch, a full disk.
 #
 # Shards number their lines from their own first line, so the `line`
-# column (and "on line N" in messages) of sharded output counts lines of
-# the shard: (b) compares with line numbers blanked out, everything else
-# byte for byte (doc/batch.md says so).
+# column of sharded output counts lines of the shard: (b) compares with
+# line numbers blanked out, and byte for byte with --no-line-numbers
+# (doc/batch.md says so).
 #
 # Environment: KR_BIN (built tools), KR_SRC (top source directory), as for
 # tests/cli/run.sh; KR_BATCH_BIG: applications in the crash test (default
@@ -437,6 +437,15 @@ if part b; then
             cmp "$tmp/one.noline" "$tmp/sharded.noline"
         check "b: the shards' summaries add up to one process's" \
             python3 "$tmp/sumsum.py" "$tmp/sum.one" "$tmp"/shards/sum.*
+        # With --no-line-numbers the sharded output is byte-identical.
+        "$batch" -q --no-line-numbers -r "$rules" - \
+            < "$tmp/gb.csv" > "$tmp/one-nl.csv"
+        parallel --pipe --keep-order --header 1 --recend '\n\n' \
+            --block 300k "\"$batch\" -q --no-line-numbers -r \"$rules\" \
+             \$( [ {#} -gt 1 ] && echo --no-header )" \
+            < "$tmp/gb.csv" > "$tmp/sharded-nl.csv"
+        check "b: parallel with --no-line-numbers: byte-identical" \
+            cmp "$tmp/one-nl.csv" "$tmp/sharded-nl.csv"
 
         # Shard files for a cluster (doc/batch.md, Hadoop and Spark): cut
         # without the header, each run alone behind the header, the
