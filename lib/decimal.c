@@ -8,6 +8,7 @@
  * divisor (it would trap).
  */
 #include <stdint.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -519,4 +520,129 @@ char *kr_dec_group(const char *fixed, const char *lang)
     }
     out[pos] = '\0';
     return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Arithmetic with a machine-word fast path                            */
+
+/*
+ * Amounts are small rationals (grosze over a small denominator), and GMP's
+ * general mpq code (allocation checks, gcds on limbs) costs far more than
+ * the arithmetic.  When both operands fit in a long and the exact result,
+ * once reduced, fits too, it is computed in 128-bit integers; otherwise
+ * GMP does it.  Either way the result is the same canonical rational
+ * (denominator positive, gcd 1), so nothing downstream can tell.
+ */
+#ifdef __SIZEOF_INT128__
+typedef __int128 kr_i128;
+typedef unsigned __int128 kr_u128;
+
+static int small_pair(mpq_srcptr a, mpq_srcptr b, long v[4])
+{
+    if (!mpz_fits_slong_p(mpq_numref(a)) ||
+        !mpz_fits_slong_p(mpq_denref(a)) ||
+        !mpz_fits_slong_p(mpq_numref(b)) ||
+        !mpz_fits_slong_p(mpq_denref(b))) {
+        return 0;
+    }
+    v[0] = mpz_get_si(mpq_numref(a));
+    v[1] = mpz_get_si(mpq_denref(a));
+    v[2] = mpz_get_si(mpq_numref(b));
+    v[3] = mpz_get_si(mpq_denref(b));
+    return 1;
+}
+
+static kr_u128 gcd128(kr_u128 x, kr_u128 y)
+{
+    while (y) {
+        kr_u128 t;
+        if ((x >> 64) == 0 && (y >> 64) == 0) {
+            unsigned long long a = (unsigned long long)x;
+            unsigned long long b = (unsigned long long)y;
+            while (b) {
+                unsigned long long r = a % b;
+                a = b;
+                b = r;
+            }
+            return a;
+        }
+        t = x % y;
+        x = y;
+        y = t;
+    }
+    return x;
+}
+
+/* out = n/d reduced, if it fits in longs; 0 if not (caller uses GMP). */
+static int set_small(mpq_ptr out, kr_i128 n, kr_i128 d)
+{
+    kr_u128 an = n < 0 ? (kr_u128)(-n) : (kr_u128)n;
+    kr_u128 g;
+    if (d <= 0) {
+        return 0;
+    }
+    if (n == 0) {
+        mpq_set_ui(out, 0, 1);
+        return 1;
+    }
+    g = gcd128(an, (kr_u128)d);
+    n /= (kr_i128)g;
+    d /= (kr_i128)g;
+    if (n > LONG_MAX || n < -LONG_MAX || d > LONG_MAX) {
+        return 0;
+    }
+    mpz_set_si(mpq_numref(out), (long)n);
+    mpz_set_si(mpq_denref(out), (long)d);
+    return 1;
+}
+#endif
+
+void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
+{
+#ifdef __SIZEOF_INT128__
+    long v[4];
+    if (small_pair(a, b, v) &&
+        set_small(out, (kr_i128)v[0] * v[3] + (kr_i128)v[2] * v[1],
+                  (kr_i128)v[1] * v[3])) {
+        return;
+    }
+#endif
+    mpq_add(out, a, b);
+}
+
+void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
+{
+#ifdef __SIZEOF_INT128__
+    long v[4];
+    if (small_pair(a, b, v) &&
+        set_small(out, (kr_i128)v[0] * v[3] - (kr_i128)v[2] * v[1],
+                  (kr_i128)v[1] * v[3])) {
+        return;
+    }
+#endif
+    mpq_sub(out, a, b);
+}
+
+void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
+{
+#ifdef __SIZEOF_INT128__
+    long v[4];
+    if (small_pair(a, b, v) &&
+        set_small(out, (kr_i128)v[0] * v[2], (kr_i128)v[1] * v[3])) {
+        return;
+    }
+#endif
+    mpq_mul(out, a, b);
+}
+
+int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b)
+{
+#ifdef __SIZEOF_INT128__
+    long v[4];
+    if (small_pair(a, b, v)) {
+        kr_i128 l = (kr_i128)v[0] * v[3], r = (kr_i128)v[2] * v[1];
+        return l < r ? -1 : l > r;
+    }
+#endif
+    return mpq_cmp(a, b);
 }

@@ -58,6 +58,14 @@ int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
 /* out = a / b; KR_EDIVZERO when b == 0.  out may alias a or b. */
 int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err);
 
+/* out = a + b, a - b, a * b; compare.  Exact, canonical, the same as
+ * mpq_add/sub/mul/cmp, with a machine-word fast path for small values.
+ * out may alias a or b. */
+void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
+void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
+void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
+int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b);
+
 /* KR_ELIMIT when q is bigger than KR_DEC_MAX_BITS (checked after ops). */
 int kr_dec_check_size(mpq_srcptr q, kr_error *err);
 

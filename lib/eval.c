@@ -375,7 +375,7 @@ static int ref_inst(const kr_sym *s, scope sc)
 static int compare(const kr_val *a, const kr_val *b)
 {
     switch (a->kind) {
-    case V_NUM: return mpq_cmp(a->q, b->q);
+    case V_NUM: return kr_dec_cmp(a->q, b->q);
     case V_DATE: return a->d < b->d ? -1 : a->d > b->d;
     case V_BOOL: return a->b - b->b;
     case V_STR: return strcmp(a->s, b->s);
@@ -435,7 +435,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
         }
         switch (e->op) {
         case A_SUM:
-            mpq_add(out->q, out->q, t.q);
+            kr_dec_add(out->q, out->q, t.q);
             break;
         case A_ANY:
             out->b = out->b || t.b;
@@ -742,13 +742,13 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     }
     switch (e->kind) {
     case E_ADD:
-        mpq_add(out->q, out->q, t.q);
+        kr_dec_add(out->q, out->q, t.q);
         break;
     case E_SUB:
-        mpq_sub(out->q, out->q, t.q);
+        kr_dec_sub(out->q, out->q, t.q);
         break;
     case E_MUL:
-        mpq_mul(out->q, out->q, t.q);
+        kr_dec_mul(out->q, out->q, t.q);
         break;
     case E_DIV:
         if (mpq_sgn(t.q) == 0) {

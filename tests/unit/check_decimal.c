@@ -921,6 +921,71 @@ START_TEST(test_group)
 }
 END_TEST
 
+
+/* The machine-word fast path of add/sub/mul/cmp against plain GMP, over
+ * amounts, fractions and values at the edge of a long (where the fast
+ * path must hand over to GMP): every result must be the same rational. */
+START_TEST(test_fast_path_equals_gmp)
+{
+    static const char *const vals[] = {
+        "0", "1", "-1", "0.01", "-0.01", "659.34", "1010.00", "823",
+        "130%", "0.5", "1069.90", "-2500.75", "9223372036854775807",
+        "-9223372036854775807", "4611686018427387904", "3037000499",
+        "3037000500", "0.000000001", "92233720368547758.07",
+        "12345678901234567890123", "-0.333"
+    };
+    const size_t n = sizeof(vals) / sizeof(vals[0]);
+    mpq_t a, b, f, g, third;
+    size_t i, j;
+    int k;
+
+    mpq_init(a);
+    mpq_init(b);
+    mpq_init(f);
+    mpq_init(g);
+    mpq_init(third);
+    mpq_set_ui(third, 1, 3);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            for (k = 0; k < 2; k++) {
+                ck_assert_int_eq(kr_dec_parse(a, vals[i], strlen(vals[i]),
+                                              NULL), KR_OK);
+                ck_assert_int_eq(kr_dec_parse(b, vals[j], strlen(vals[j]),
+                                              NULL), KR_OK);
+                if (k) {
+                    /* non-decimal denominators too */
+                    mpq_mul(a, a, third);
+                }
+                kr_dec_add(f, a, b);
+                mpq_add(g, a, b);
+                ck_assert_msg(mpq_equal(f, g), "add %s %s", vals[i],
+                              vals[j]);
+                kr_dec_sub(f, a, b);
+                mpq_sub(g, a, b);
+                ck_assert_msg(mpq_equal(f, g), "sub %s %s", vals[i],
+                              vals[j]);
+                kr_dec_mul(f, a, b);
+                mpq_mul(g, a, b);
+                ck_assert_msg(mpq_equal(f, g), "mul %s %s", vals[i],
+                              vals[j]);
+                ck_assert_int_eq(kr_dec_cmp(a, b) > 0, mpq_cmp(a, b) > 0);
+                ck_assert_int_eq(kr_dec_cmp(a, b) < 0, mpq_cmp(a, b) < 0);
+                /* aliasing: out is an operand */
+                mpq_set(f, a);
+                kr_dec_add(f, f, b);
+                mpq_add(g, a, b);
+                ck_assert(mpq_equal(f, g));
+            }
+        }
+    }
+    mpq_clear(a);
+    mpq_clear(b);
+    mpq_clear(f);
+    mpq_clear(g);
+    mpq_clear(third);
+}
+END_TEST
+
 static Suite *decimal_suite(void)
 {
     Suite *s = suite_create("decimal");
@@ -950,6 +1015,7 @@ static Suite *decimal_suite(void)
     tcase_add_test(tc, test_div);
     tcase_add_test(tc, test_check_size);
     tcase_add_test(tc, test_is_terminating);
+    tcase_add_test(tc, test_fast_path_equals_gmp);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("text");
