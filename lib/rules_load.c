@@ -1137,6 +1137,19 @@ int kr_rules__load_doc(kr_rules *r, xmlDocPtr doc, const char *file,
         need(&l, root, "version", &p->version) < 0) {
         return err ? err->code : KR_EINVALID;
     }
+    {
+        const char *q = p->id;
+        int ok = *q >= 'a' && *q <= 'z';
+        for (; ok && *q; q++) {
+            ok = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
+                 *q == '.' || *q == '_' || *q == '-';
+        }
+        if (!ok) {
+            return at(&l, root, KR_EINVALID, "pack id \"%s\" must start "
+                      "with a-z and use only a-z, 0-9, '.', '_' and '-'",
+                      p->id);
+        }
+    }
     for (i = 0; i < r->npacks; i++) {
         if (strcmp(r->packs[i].id, p->id) == 0) {
             return at(&l, root, KR_EINVALID, "rule pack '%s' is already "
