@@ -1139,12 +1139,12 @@ int kr_rules__load_doc(kr_rules *r, xmlDocPtr doc, const char *file,
     }
     {
         const char *q = p->id;
-        int ok = *q >= 'a' && *q <= 'z';
-        for (; ok && *q; q++) {
-            ok = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
-                 *q == '.' || *q == '_' || *q == '-';
+        int good = *q >= 'a' && *q <= 'z';
+        for (; good && *q; q++) {
+            good = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
+                   *q == '.' || *q == '_' || *q == '-';
         }
-        if (!ok) {
+        if (!good) {
             return at(&l, root, KR_EINVALID, "pack id \"%s\" must start "
                       "with a-z and use only a-z, 0-9, '.', '_' and '-'",
                       p->id);
