@@ -376,7 +376,7 @@ static int format_text(const calc_ctx *c)
              * "not granted" */
             cli_buf_printf(c->out, "  %s: %s\n  %s: %s\n", w->result,
                            w->undecided, w->why_undecided,
-                           kr_result_benefit_error(c->res, i));
+                           kr_result_benefit_error_text(c->res, i, lang));
             continue;
         }
         cli_buf_printf(c->out, "  %s: %s\n", w->result,
@@ -479,6 +479,8 @@ static int json_benefit(const calc_ctx *c, size_t i)
     cli_buf_printf(b, "%s\"granted\": %s,\n", ind,
                    kr_result_benefit_granted(c->res, i) ? "true" : "false");
     json_field(b, ind, "error", kr_result_benefit_error(c->res, i), 0);
+    json_field(b, ind, "error_text",
+               kr_result_benefit_error_text(c->res, i, lang), 0);
     json_field(b, ind, "amount", kr_result_benefit_amount(c->res, i), 0);
     if (lo != NULL && hi != NULL) {
         cli_buf_printf(b, "%s\"range\": {\"min\": ", ind);
@@ -613,6 +615,8 @@ static int xml_benefit(const calc_ctx *c, size_t i)
     }
     xml_elem(b, "    ", "note", kr_result_benefit_note(c->res, i, lang));
     xml_elem(b, "    ", "error", kr_result_benefit_error(c->res, i));
+    xml_elem(b, "    ", "error_text",
+             kr_result_benefit_error_text(c->res, i, lang));
     xml_conditions(c, i);
     if (c->o->explain) {
         rc = kr_result_explain(&why, c->res, i, lang, c->err);

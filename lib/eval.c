@@ -185,6 +185,19 @@ static const kr_val *override_of(const kr_result *res, const kr_sym *s,
     return NULL;
 }
 
+enum { FAIL_NONE = 0, FAIL_INPUT, FAIL_PERIOD };
+
+static void note_fail(kr_result *res, int kind, const kr_sym *s, int inst,
+                      kr_date d)
+{
+    if (res->fail_kind == FAIL_NONE) {
+        res->fail_kind = kind;
+        res->fail_sym = s;
+        res->fail_inst = inst;
+        res->fail_date = d;
+    }
+}
+
 static int no_period_err(const kr_sym *s, kr_date d, kr_error *err)
 {
     char a[11], b[11], c[11];
@@ -310,6 +323,7 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
             copy_val(out, &s->defval);
         } else {
             char w[80];
+            note_fail(res, FAIL_INPUT, s, inst, 0);
             return kr__err_at(err, KR_EEVAL, a->file, 0,
                               "input '%s' is needed%s but the application "
                               "does not give it and the rules give no "
@@ -326,6 +340,7 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
             return KR_OK;
         }
         if ((p = find_period(s, res->date)) < 0) {
+            note_fail(res, FAIL_PERIOD, s, 0, res->date);
             return no_period_err(s, res->date, err);
         }
         copy_val(out, &s->periods[p].v);
@@ -633,6 +648,7 @@ static int ev_at(kr_result *res, const kr_expr *e, scope sc,
         return KR_OK;
     }
     if ((p = find_period(e->sym, out->d)) < 0) {
+        note_fail(res, FAIL_PERIOD, e->sym, 0, out->d);
         return no_period_err(e->sym, out->d, err);
     }
     copy_val(out, &e->sym->periods[p].v);
@@ -1127,6 +1143,55 @@ done:
     return rc;
 }
 
+/* Why a benefit cannot be decided, for the clerk and the citizen: the
+ * input or parameter by its label, in Polish and English; NULL when the
+ * failure is of another kind (the technical message says it all). */
+static const char *fail_text(kr_result *res, int lang)
+{
+    const kr_sym *s = res->fail_sym;
+    const char *label;
+    char who[96] = "", when[32], buf[600];
+
+    if (res->fail_kind == FAIL_NONE || !s) {
+        return NULL;
+    }
+    label = s->label[lang] ? s->label[lang]
+            : s->label[KR_LANG_PL] ? s->label[KR_LANG_PL] : s->id;
+    if (res->fail_kind == FAIL_INPUT) {
+        if (s->entity == KR_ENT_PERSON) {
+            snprintf(who, sizeof(who), lang == KR_LANG_PL ? " osoby %s"
+                     : " of person %s", res->app->persons[res->fail_inst].id);
+        } else if (s->entity == KR_ENT_INCOME) {
+            const kr_income *in = &res->app->incomes[res->fail_inst];
+            snprintf(who, sizeof(who), lang == KR_LANG_PL
+                     ? " (osoba %s, dochód %d)" : " (person %s, income %d)",
+                     res->app->persons[in->person].id,
+                     res->fail_inst -
+                     res->app->persons[in->person].first_income + 1);
+        }
+        snprintf(buf, sizeof(buf), lang == KR_LANG_PL
+                 ? "Wniosek nie zawiera danej „%s” (%s)%s, potrzebnej do "
+                   "rozstrzygnięcia; należy ją uzupełnić."
+                 : "The application does not give “%s” (%s)%s, which the "
+                   "decision needs; it must be completed.",
+                 label, s->id, who);
+    } else {
+        if (lang == KR_LANG_PL) {
+            kr_date_format_pl(when, res->fail_date);
+            snprintf(buf, sizeof(buf), "Przepisy wczytane do programu nie "
+                     "podają wartości „%s” (%s) obowiązującej w dniu %s r.; "
+                     "należy uzupełnić plik przepisów albo sprawdzić datę.",
+                     label, s->id, when);
+        } else {
+            kr_date_format(when, res->fail_date);
+            snprintf(buf, sizeof(buf), "The loaded rules give no value of "
+                     "“%s” (%s) in force on %s; the rule file must be "
+                     "completed or the date checked.", label, s->id, when);
+        }
+    }
+    return kr_pool__strdup(&res->pool, buf);
+}
+
 static int add_override(kr_result *res, const char *spec, kr_error *err)
 {
     const char *eq = strchr(spec, '=');
@@ -1372,6 +1437,7 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
     for (i = 0; i < res->nb; i++) {
         kr_error be = KR_ERROR_INIT;
         kr_bres *br = &res->bres[i];
+        res->fail_kind = FAIL_NONE;
         rc = eval_benefit(res, res->bidx[i], br, &be);
         if (rc == KR_EEVAL || rc == KR_EDIVZERO || rc == KR_ELIMIT) {
             /* this benefit cannot be decided on this application (a
@@ -1391,6 +1457,8 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
                 rc = oom(err);
                 goto fail;
             }
+            br->error_text[KR_LANG_PL] = fail_text(res, KR_LANG_PL);
+            br->error_text[KR_LANG_EN] = fail_text(res, KR_LANG_EN);
             res->nerrors++;
             if (!res->first_error.code) {
                 res->first_error = be;

@@ -376,6 +376,7 @@ typedef struct {
 typedef struct {
     const char *amount, *range_lo, *range_hi;
     const char *error;       /* could not be evaluated: why, else NULL */
+    const char *error_text[2]; /* the same for a person, pl and en */
     int granted;
     const char *note[2];
     int *met;
@@ -411,6 +412,12 @@ struct kr_result {
     kr_frame *frame;          /* innermost trace frame */
     mpq_ptr *tmp;             /* scratch stack (eval.c) */
     int tmp_n, tmp_cap, tmp_top;
+    /* why the last evaluation failed, for a clerk's message: the first
+     * failure is kept (FAIL_NONE, FAIL_INPUT, FAIL_PERIOD) */
+    int fail_kind;
+    const kr_sym *fail_sym;
+    int fail_inst;
+    kr_date fail_date;
     int nerrors;              /* benefits that could not be evaluated */
     kr_error first_error;
 };

@@ -253,6 +253,17 @@ const char *kr_result_benefit_error(const kr_result *res, size_t i)
     return i < (size_t)res->nb ? res->bres[i].error : NULL;
 }
 
+const char *kr_result_benefit_error_text(const kr_result *res, size_t i,
+                                         const char *lang)
+{
+    const char *t;
+    if (i >= (size_t)res->nb || !res->bres[i].error) {
+        return NULL;
+    }
+    t = res->bres[i].error_text[lang_of(lang)];
+    return t ? t : res->bres[i].error;
+}
+
 size_t kr_result_error_count(const kr_result *res, kr_error *first)
 {
     if (first && res->nerrors) {

@@ -255,6 +255,13 @@ const char *kr_result_benefit_note(const kr_result *res, size_t i,
  */
 const char *kr_result_benefit_error(const kr_result *res, size_t i);
 
+/** The same for a clerk, in lang: what is missing, by its label ("Wniosek
+ *  nie zawiera danej „Płeć” (plec) osoby p1 …"); the technical message
+ *  when there is nothing better to say; NULL when benefit i was decided.
+ *  Borrowed from res. */
+const char *kr_result_benefit_error_text(const kr_result *res, size_t i,
+                                         const char *lang);
+
 /** How many benefits could not be decided; the first one's error is
  *  copied into *first when first is not NULL. */
 size_t kr_result_error_count(const kr_result *res, kr_error *first);
