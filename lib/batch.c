@@ -42,7 +42,7 @@ typedef struct {
     unsigned long line;
 } row;
 
-static xmlTextReaderPtr kr_batch__xml_reader(kr_reader *rd);
+static xmlTextReaderPtr xml_reader_open(kr_reader *rd);
 
 struct kr_reader {
     const kr_rules *rules;
@@ -839,7 +839,7 @@ int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
     if (rd->format == KR_INPUT_XML) {
         /* bytes already buffered by the detection above reach libxml2
          * through the same buffer */
-        rd->xr = kr_batch__xml_reader(rd);
+        rd->xr = xml_reader_open(rd);
         if (!rd->xr) {
             kr_reader_free(rd);
             return kr__err(err, KR_ENOMEM, "out of memory");
@@ -874,7 +874,7 @@ static int xml_close_cb(void *ctx)
     return 0;
 }
 
-static xmlTextReaderPtr kr_batch__xml_reader(kr_reader *rd)
+static xmlTextReaderPtr xml_reader_open(kr_reader *rd)
 {
     /* XML_PARSE_NONET only: see xml.c for why every other option is
      * refused; DOCTYPE nodes are refused in xml_next */
