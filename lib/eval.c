@@ -304,8 +304,11 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
     return KR_OK;
 }
 
-int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
-                 kr_error *err)
+/* The stored value of a name, evaluated if need be, without copying it:
+ * *view stays valid for the whole evaluation (slots, application values
+ * and parameter values do not move). */
+static int sym_view(kr_result *res, const kr_sym *s, int inst,
+                    const kr_val **view, kr_error *err)
 {
     const kr_val *v;
     int p;
@@ -316,11 +319,11 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
         size_t k = (size_t)inst * (size_t)a->ninputs[s->entity] +
                    (size_t)s->index;
         if ((v = override_of(res, s, inst))) {
-            copy_val(out, v);
+            *view = v;
         } else if (a->set[s->entity][k]) {
-            copy_val(out, &a->vals[s->entity][k]);
+            *view = &a->vals[s->entity][k];
         } else if (s->has_default) {
-            copy_val(out, &s->defval);
+            *view = &s->defval;
         } else {
             char w[80];
             note_fail(res, FAIL_INPUT, s, inst, 0);
@@ -335,7 +338,7 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
     }
     case SYM_PARAM:
         if ((v = override_of(res, s, -1))) {
-            copy_val(out, v);
+            *view = v;
             record(res, s, -1);
             return KR_OK;
         }
@@ -343,7 +346,7 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
             note_fail(res, FAIL_PERIOD, s, 0, res->date);
             return no_period_err(s, res->date, err);
         }
-        copy_val(out, &s->periods[p].v);
+        *view = &s->periods[p].v;
         record(res, s, p);
         return KR_OK;
     case SYM_VALUE: {
@@ -366,13 +369,24 @@ int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
             (rc = eval_value(res, s, inst, slot, err)) < 0) {
             return rc;
         }
-        copy_val(out, &slot->v);
+        *view = &slot->v;
         record(res, s, inst);
         return KR_OK;
     }
     default:
         return kr__err(err, KR_ERROR, "internal: bad symbol kind");
     }
+}
+
+int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
+                 kr_error *err)
+{
+    const kr_val *v = NULL;
+    int rc = sym_view(res, s, inst, &v, err);
+    if (rc == KR_OK) {
+        copy_val(out, v);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -656,11 +670,35 @@ static int ev_at(kr_result *res, const kr_expr *e, scope sc,
     return KR_OK;
 }
 
+/* An operand without a copy: literals and names are read where they are
+ * stored; anything else is computed into out. */
+static int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                   const kr_src *src, kr_val *out, const kr_val **view,
+                   kr_error *err)
+{
+    int rc;
+    switch (e->kind) {
+    case E_NUM:
+    case E_STR:
+    case E_BOOL:
+    case E_DATE:
+        *view = &e->lit;
+        return KR_OK;
+    case E_REF:
+        return sym_view(res, e->sym, ref_inst(e->sym, sc), view, err);
+    default:
+        rc = ev(res, e, sc, src, out, err);
+        *view = out;
+        return rc;
+    }
+}
+
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err)
 {
     mpq_ptr tq;
     kr_val t;
+    const kr_val *a, *b;
     int rc = KR_OK, i, c;
 
     switch (e->kind) {
@@ -733,8 +771,9 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     default:
         break;
     }
-    /* binary and n-ary operators with a second operand */
-    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+    /* binary and n-ary operators with a second operand: both read in
+     * place where they can (no copy of a stored value) */
+    if ((rc = ev_view(res, e->args[0], sc, src, out, &a, err)) < 0) {
         return rc;
     }
     if (!(tq = tmp_get(res))) {
@@ -744,38 +783,38 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     if (e->kind == E_IN) {
         int found = 0;
         for (i = 1; i < e->nargs && !found; i++) {
-            if ((rc = ev(res, e->args[i], sc, src, &t, err)) < 0) {
+            if ((rc = ev_view(res, e->args[i], sc, src, &t, &b, err)) < 0) {
                 goto done;
             }
-            found = compare(out, &t) == 0;
+            found = compare(a, b) == 0;
         }
         out->kind = V_BOOL;
         out->b = found;
         goto done;
     }
-    if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+    if ((rc = ev_view(res, e->args[1], sc, src, &t, &b, err)) < 0) {
         goto done;
     }
     switch (e->kind) {
     case E_ADD:
-        kr_dec_add(out->q, out->q, t.q);
+        kr_dec_add(out->q, a->q, b->q);
         break;
     case E_SUB:
-        kr_dec_sub(out->q, out->q, t.q);
+        kr_dec_sub(out->q, a->q, b->q);
         break;
     case E_MUL:
-        kr_dec_mul(out->q, out->q, t.q);
+        kr_dec_mul(out->q, a->q, b->q);
         break;
     case E_DIV:
-        if (mpq_sgn(t.q) == 0) {
+        if (mpq_sgn(b->q) == 0) {
             rc = kr_expr__err(err, KR_EDIVZERO, src, e->pos,
                               "division by zero");
             goto done;
         }
-        mpq_div(out->q, out->q, t.q);
+        mpq_div(out->q, a->q, b->q);
         break;
     default: /* comparisons */
-        c = compare(out, &t);
+        c = compare(a, b);
         out->kind = V_BOOL;
         switch (e->kind) {
         case E_EQ: out->b = c == 0; break;
@@ -787,6 +826,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         }
         goto done;
     }
+    out->kind = V_NUM;
     rc = kr_dec_check_size(out->q, err);
 done:
     tmp_put(res, tq);
