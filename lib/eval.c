@@ -29,6 +29,9 @@ struct kr_frame {
 
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err);
+static int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                   const kr_src *src, kr_val *out, const kr_val **view,
+                   kr_error *err);
 
 static int oom(kr_error *err)
 {
@@ -419,6 +422,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     int first = 0, last = 0, k, rc = KR_OK, seen = 0;
     mpq_ptr tq;
     kr_val t;
+    const kr_val *v;
 
     if (e->ent == KR_ENT_PERSON) {
         last = a->npersons;
@@ -448,10 +452,10 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             in.person = a->incomes[k].person;
         }
         if (e->where) {
-            if ((rc = ev(res, e->where, in, src, &t, err)) < 0) {
+            if ((rc = ev_view(res, e->where, in, src, &t, &v, err)) < 0) {
                 break;
             }
-            if (!t.b) {
+            if (!v->b) {
                 continue;
             }
         }
@@ -459,23 +463,23 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             mpz_add_ui(mpq_numref(out->q), mpq_numref(out->q), 1);
             continue;
         }
-        if ((rc = ev(res, e->args[0], in, src, &t, err)) < 0) {
+        if ((rc = ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
             break;
         }
         switch (e->op) {
         case A_SUM:
-            kr_dec_add(out->q, out->q, t.q);
+            kr_dec_add(out->q, out->q, v->q);
             break;
         case A_ANY:
-            out->b = out->b || t.b;
+            out->b = out->b || v->b;
             break;
         case A_ALL:
-            out->b = out->b && t.b;
+            out->b = out->b && v->b;
             break;
         default: /* min, max */
-            if (!seen || (e->op == A_MIN ? compare(&t, out) < 0
-                                          : compare(&t, out) > 0)) {
-                copy_val(out, &t);
+            if (!seen || (e->op == A_MIN ? compare(v, out) < 0
+                                          : compare(v, out) > 0)) {
+                copy_val(out, v);
             }
         }
         seen = 1;
