@@ -59,6 +59,7 @@ struct kr_reader {
     /* CSV */
     col *cols;
     int ncols;
+    int ci[C_BEN + 1];       /* column of each fixed field, -1 if absent */
     row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
     int have_next;         /* rows[MAX_ROWS] holds the next row */
     int header_done;
@@ -348,6 +349,17 @@ static const char *fld(const row *r, int i)
     return i < r->nf ? r->buf + r->off[i] : "";
 }
 
+static int col_of(const kr_reader *rd, int kind)
+{
+    int i;
+    for (i = 0; i < rd->ncols; i++) {
+        if (rd->cols[i].kind == kind) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 static int csv_header(kr_reader *rd, kr_error *err)
 {
     row *h = &rd->rows[MAX_ROWS];
@@ -421,20 +433,13 @@ static int csv_header(kr_reader *rd, kr_error *err)
         return fatal(rd, err, KR_EINVALID, h->line, "the CSV header needs "
                      "the columns application_id, date and role");
     }
+    for (i = 0; i <= C_BEN; i++) {
+        rd->ci[i] = col_of(rd, i);  /* once, not per application */
+    }
     rd->header_done = 1;
     return 0;
 }
 
-static int col_of(const kr_reader *rd, int kind)
-{
-    int i;
-    for (i = 0; i < rd->ncols; i++) {
-        if (rd->cols[i].kind == kind) {
-            return i;
-        }
-    }
-    return -1;
-}
 
 static void swap_rows(row *a, row *b)
 {
@@ -462,8 +467,8 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                      const char *id, kr_app **out, kr_error *err)
 {
     const kr_rules *r = rd->rules;
-    int ci_date = col_of(rd, C_DATE), ci_pid = col_of(rd, C_PID);
-    int ci_role = col_of(rd, C_ROLE), ci_ben = col_of(rd, C_BEN);
+    int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
+    int ci_role = rd->ci[C_ROLE], ci_ben = rd->ci[C_BEN];
     int i, k, nin = 0, rc, inc_base;
     unsigned char has[MAX_INCOME + 1];
     int inc_index[MAX_INCOME + 1];
@@ -589,7 +594,7 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
     if (!rd->header_done && csv_header(rd, err) < 0) {
         return err && err->code ? err->code : KR_EINVALID;
     }
-    ci_id = col_of(rd, C_APPID);
+    ci_id = rd->ci[C_APPID];
     if (!rd->have_next) {
         rc = csv_row(rd, &rd->rows[MAX_ROWS], err);
         if (rc < 0) {

@@ -275,6 +275,32 @@ static kr_expr *parse_expr(parser *p);
 
 #define MAX_ARGS 32
 
+static kr_expr *parse_add(parser *p);
+
+/* item (',' item)* into a[*n..max): arguments of a call, the list after
+ * 'in'.  The error counts what the user wrote (max less what precedes). */
+static int parse_list(parser *p, kr_expr **a, int *n, int max,
+                      kr_expr *(*item)(parser *), const char *what)
+{
+    int before = *n;
+    for (;;) {
+        if (*n == max) {
+            kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)p->tstart,
+                         "more than %d %s", max - before, what);
+            return -1;
+        }
+        if (!(a[(*n)++] = item(p))) {
+            return -1;
+        }
+        if (p->kind != T_COMMA) {
+            return 0;
+        }
+        if (lex(p) < 0) {
+            return -1;
+        }
+    }
+}
+
 static const struct {
     const char *name;
     int func, min, max;
@@ -388,23 +414,9 @@ static kr_expr *parse_call(parser *p, const char *name, size_t pos)
         p->tstart = save_ts;
         p->tlen = save_tl;
     }
-    if (p->kind != T_RP) {
-        for (;;) {
-            if (n == MAX_ARGS) {
-                kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)p->tstart,
-                             "more than %d arguments", MAX_ARGS);
-                return NULL;
-            }
-            if (!(a[n++] = parse_expr(p))) {
-                return NULL;
-            }
-            if (p->kind != T_COMMA) {
-                break;
-            }
-            if (lex(p) < 0) {
-                return NULL;
-            }
-        }
+    if (p->kind != T_RP &&
+        parse_list(p, a, &n, MAX_ARGS, parse_expr, "arguments") < 0) {
+        return NULL;
     }
     if (expect(p, T_RP, "',' or ')'") < 0) {
         return NULL;
@@ -688,21 +700,9 @@ static kr_expr *parse_cmp(parser *p)
         if (lex(p) < 0 || expect(p, T_LP, "'(' after 'in'") < 0) {
             return NULL;
         }
-        for (;;) {
-            if (n == MAX_ARGS + 1) {
-                kr_expr__err(p->err, KR_ELIMIT, p->src, (unsigned)p->tstart,
-                             "more than %d items after 'in'", MAX_ARGS);
-                return NULL;
-            }
-            if (!(a[n++] = parse_add(p))) {
-                return NULL;
-            }
-            if (p->kind != T_COMMA) {
-                break;
-            }
-            if (lex(p) < 0) {
-                return NULL;
-            }
+        if (parse_list(p, a, &n, MAX_ARGS + 1, parse_add,
+                       "items after 'in'") < 0) {
+            return NULL;
         }
         if (expect(p, T_RP, "',' or ')'") < 0) {
             return NULL;
