@@ -15,6 +15,12 @@
 #include "decimal.h"
 #include "error.h"
 
+/* The machine-word fast path (see "Arithmetic" below) needs 128-bit
+ * integers and 64-bit limbs. */
+#if defined(__SIZEOF_INT128__) && GMP_LIMB_BITS == 64 && GMP_NAIL_BITS == 0
+#define KR_DEC_FAST 1
+#endif
+
 /* How much of a bad literal a message quotes; enough to recognise it. */
 #define QUOTE_MAX 40
 
@@ -198,54 +204,54 @@ const char *kr_dec_round_mode_name(kr_round_mode m)
 }
 
 /*
- * q = R(n / d) for d > 0.  Floor division gives 0 <= r < d, so every mode
- * reduces to "stay at the floor or step up by one", decided by the sign of
- * n and, for the half modes, by comparing 2r with d.
+ * Whether R(n / d) is one above the floor, given the remainder r of the
+ * floor division (0 <= r < d) as half = sign of 2r - d.  Floor division
+ * reduces every mode to this one decision.
  */
+static int step_up(kr_round_mode mode, int sign, int half, int odd)
+{
+    switch (mode) {
+    case KR_ROUND_FLOOR:
+        return 0;
+    case KR_ROUND_CEILING:
+        return 1;
+    case KR_ROUND_DOWN:
+        return sign < 0;
+    case KR_ROUND_UP:
+        return sign > 0;
+    case KR_ROUND_HALF_EVEN:
+        return half != 0 ? half > 0 : odd;
+    case KR_ROUND_HALF_UP:
+    default:
+        return half != 0 ? half > 0 : sign > 0;
+    }
+}
+
+/* q = R(n / d) for d > 0. */
 static void div_round(mpz_ptr q, mpz_srcptr n, mpz_srcptr d,
                       kr_round_mode mode)
 {
     int sign = mpz_sgn(n);
-    int up = 0;
-    int c;
     mpz_t r;
 
     mpz_init(r);
     mpz_fdiv_qr(q, r, n, d);
     if (mpz_sgn(r) != 0) {
-        switch (mode) {
-        case KR_ROUND_FLOOR:
-            up = 0;
-            break;
-        case KR_ROUND_CEILING:
-            up = 1;
-            break;
-        case KR_ROUND_DOWN:
-            up = sign < 0;
-            break;
-        case KR_ROUND_UP:
-            up = sign > 0;
-            break;
-        case KR_ROUND_HALF_UP:
-        case KR_ROUND_HALF_EVEN:
-        default:
-            mpz_mul_2exp(r, r, 1);
-            c = mpz_cmp(r, d);
-            if (c != 0) {
-                up = c > 0;
-            } else if (mode == KR_ROUND_HALF_EVEN) {
-                up = mpz_odd_p(q) != 0;
-            } else {
-                up = sign > 0;
-            }
-            break;
-        }
-        if (up) {
+        int half;
+        mpz_mul_2exp(r, r, 1);
+        half = mpz_cmp(r, d);
+        if (step_up(mode, sign, half < 0 ? -1 : half > 0,
+                    mpz_odd_p(q) != 0)) {
             mpz_add_ui(q, q, 1);
         }
     }
     mpz_clear(r);
 }
+
+#ifdef KR_DEC_FAST
+static int round_small(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
+                       kr_round_mode mode);
+#endif
 
 int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
                  kr_round_mode mode, kr_error *err)
@@ -263,6 +269,11 @@ int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
         return kr__err(err, KR_EINVALID, "unknown rounding mode %d",
                        (int)mode);
     }
+#ifdef KR_DEC_FAST
+    if (round_small(out, x, step, mode)) {
+        return KR_OK;
+    }
+#endif
 
     /* x / step = (xn * sd) / (xd * sn), with xd * sn > 0. */
     mpz_init(n);
@@ -281,20 +292,18 @@ int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
     return KR_OK;
 }
 
-int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err)
-{
-    if (mpq_sgn(b) == 0) {
-        return kr__err(err, KR_EDIVZERO, "division by zero");
-    }
-    mpq_div(out, a, b);
-    return KR_OK;
-}
-
 int kr_dec_check_size(mpq_srcptr q, kr_error *err)
 {
-    size_t bits = mpz_sizeinbase(mpq_numref(q), 2)
-                  + mpz_sizeinbase(mpq_denref(q), 2);
+    size_t bits;
+    int ns = mpq_numref(q)->_mp_size, ds = mpq_denref(q)->_mp_size;
 
+    /* limbs bound the bits from above: most values need no count */
+    if (((size_t)(ns < 0 ? -ns : ns) + (size_t)ds) * GMP_NUMB_BITS <=
+        KR_DEC_MAX_BITS) {
+        return KR_OK;
+    }
+    bits = mpz_sizeinbase(mpq_numref(q), 2)
+           + mpz_sizeinbase(mpq_denref(q), 2);
     if (bits > KR_DEC_MAX_BITS) {
         return kr__err(err, KR_ELIMIT,
                        "number too large (%zu bits, limit %d): "
@@ -527,29 +536,80 @@ char *kr_dec_group(const char *fixed, const char *lang)
 
 /*
  * Amounts are small rationals (grosze over a small denominator), and GMP's
- * general mpq code (allocation checks, gcds on limbs) costs far more than
- * the arithmetic.  When both operands fit in a long and the exact result,
- * once reduced, fits too, it is computed in 128-bit integers; otherwise
- * GMP does it.  Either way the result is the same canonical rational
- * (denominator positive, gcd 1), so nothing downstream can tell.
+ * general mpq code (allocation checks, gcds on limbs, a function call per
+ * field) costs far more than the arithmetic.  When both operands fit in
+ * 63 bits and the exact result, once reduced, fits too, it is computed in
+ * machine integers (128-bit intermediates); otherwise GMP does it.  Either
+ * way the result is the same canonical rational (denominator positive,
+ * gcd 1), so nothing downstream can tell; tests/unit/check_decimal.c
+ * compares both paths over many operands.
+ *
+ * The fast path reads and writes one-limb integers through the fields
+ * gmp.h declares (_mp_size, _mp_alloc, _mp_d), as GMP's own mpz_sgn and
+ * mpz_size macros do; it is compiled only where a limb is 64 bits.
  */
-#ifdef __SIZEOF_INT128__
+#ifdef KR_DEC_FAST
 typedef __int128 kr_i128;
 typedef unsigned __int128 kr_u128;
 
-static int small_pair(mpq_srcptr a, mpq_srcptr b, long v[4])
+static inline int z_get(mpz_srcptr z, int64_t *v)
 {
-    if (!mpz_fits_slong_p(mpq_numref(a)) ||
-        !mpz_fits_slong_p(mpq_denref(a)) ||
-        !mpz_fits_slong_p(mpq_numref(b)) ||
-        !mpz_fits_slong_p(mpq_denref(b))) {
+    int s = z->_mp_size;
+    mp_limb_t l;
+    if (s == 0) {
+        *v = 0;
+        return 1;
+    }
+    if (s != 1 && s != -1) {
         return 0;
     }
-    v[0] = mpz_get_si(mpq_numref(a));
-    v[1] = mpz_get_si(mpq_denref(a));
-    v[2] = mpz_get_si(mpq_numref(b));
-    v[3] = mpz_get_si(mpq_denref(b));
+    l = z->_mp_d[0];
+    if (l > (mp_limb_t)INT64_MAX) {
+        return 0;
+    }
+    *v = s > 0 ? (int64_t)l : -(int64_t)l;
     return 1;
+}
+
+/* v in (-2^63, 2^63) */
+static inline void z_set(mpz_ptr z, int64_t v)
+{
+    if (v == 0) {
+        z->_mp_size = 0;
+    } else if (z->_mp_alloc < 1) {
+        mpz_set_si(z, (long)v); /* a fresh mpz owns no limb yet */
+    } else {
+        z->_mp_d[0] = v < 0 ? (mp_limb_t)-v : (mp_limb_t)v;
+        z->_mp_size = v < 0 ? -1 : 1;
+    }
+}
+
+static inline int q_get(mpq_srcptr q, int64_t *n, int64_t *d)
+{
+    return z_get(mpq_numref(q), n) && z_get(mpq_denref(q), d);
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+    int sh;
+    if (a == 0) {
+        return b;
+    }
+    if (b == 0) {
+        return a;
+    }
+    sh = __builtin_ctzll(a | b);
+    a >>= __builtin_ctzll(a);
+    do {
+        b >>= __builtin_ctzll(b);
+        if (a > b) {
+            uint64_t t = a;
+            a = b;
+            b = t;
+        }
+        b -= a;
+    } while (b);
+    return a << sh;
 }
 
 static kr_u128 gcd128(kr_u128 x, kr_u128 y)
@@ -557,14 +617,7 @@ static kr_u128 gcd128(kr_u128 x, kr_u128 y)
     while (y) {
         kr_u128 t;
         if ((x >> 64) == 0 && (y >> 64) == 0) {
-            unsigned long long a = (unsigned long long)x;
-            unsigned long long b = (unsigned long long)y;
-            while (b) {
-                unsigned long long r = a % b;
-                a = b;
-                b = r;
-            }
-            return a;
+            return gcd64((uint64_t)x, (uint64_t)y);
         }
         t = x % y;
         x = y;
@@ -573,37 +626,131 @@ static kr_u128 gcd128(kr_u128 x, kr_u128 y)
     return x;
 }
 
-/* out = n/d reduced, if it fits in longs; 0 if not (caller uses GMP). */
-static int set_small(mpq_ptr out, kr_i128 n, kr_i128 d)
+static inline kr_u128 abs128(kr_i128 v)
 {
-    kr_u128 an = n < 0 ? (kr_u128)(-n) : (kr_u128)n;
-    kr_u128 g;
-    if (d <= 0) {
+    return v < 0 ? -(kr_u128)v : (kr_u128)v;
+}
+
+static inline int fits63(kr_i128 v)
+{
+    return v <= INT64_MAX && v >= -INT64_MAX;
+}
+
+/* out = n/d, d > 0, n/d already reduced; 0 when it does not fit. */
+static inline int set_reduced(mpq_ptr out, kr_i128 n, kr_i128 d)
+{
+    if (!fits63(n) || d > INT64_MAX) {
         return 0;
     }
-    if (n == 0) {
-        mpq_set_ui(out, 0, 1);
-        return 1;
-    }
-    g = gcd128(an, (kr_u128)d);
-    n /= (kr_i128)g;
-    d /= (kr_i128)g;
-    if (n > LONG_MAX || n < -LONG_MAX || d > LONG_MAX) {
-        return 0;
-    }
-    mpz_set_si(mpq_numref(out), (long)n);
-    mpz_set_si(mpq_denref(out), (long)d);
+    z_set(mpq_numref(out), (int64_t)n);
+    z_set(mpq_denref(out), n == 0 ? 1 : (int64_t)d);
     return 1;
+}
+
+/* out = n/d reduced, d > 0; 0 when it does not fit. */
+static int set_ratio(mpq_ptr out, kr_i128 n, kr_i128 d)
+{
+    kr_u128 g;
+    if (n == 0) {
+        return set_reduced(out, 0, 1);
+    }
+    g = gcd128(abs128(n), (kr_u128)d);
+    if (g != 1) {
+        n /= (kr_i128)g;
+        d /= (kr_i128)g;
+    }
+    return set_reduced(out, n, d);
+}
+
+/* a/b + c/d, canonical operands (Knuth 4.5.1, as GMP does it: the
+ * common case of equal or coprime denominators needs no gcd of the
+ * result). */
+static int add_small(mpq_ptr out, int64_t a, int64_t b, int64_t c,
+                     int64_t d)
+{
+    uint64_t g;
+    kr_i128 t;
+    if (b == d) {
+        t = (kr_i128)a + c;
+        return b == 1 ? set_reduced(out, t, 1) : set_ratio(out, t, b);
+    }
+    g = gcd64((uint64_t)b, (uint64_t)d);
+    if (g == 1) {
+        return set_reduced(out, (kr_i128)a * d + (kr_i128)c * b,
+                           (kr_i128)b * d);
+    }
+    t = (kr_i128)a * (int64_t)((uint64_t)d / g) +
+        (kr_i128)c * (int64_t)((uint64_t)b / g);
+    {
+        uint64_t g2 = gcd64((uint64_t)(abs128(t) % g), g);
+        if (g2 != 1) {
+            t /= (kr_i128)g2;
+        }
+        return set_reduced(out, t, (kr_i128)(int64_t)((uint64_t)b / g) *
+                                   (int64_t)((uint64_t)d / g2));
+    }
+}
+
+/* a/b * c/d, canonical operands: cross-reduce first, then the product
+ * is canonical. */
+static int mul_small(mpq_ptr out, int64_t a, int64_t b, int64_t c,
+                     int64_t d)
+{
+    uint64_t g1 = d == 1 ? 1 : gcd64(a < 0 ? -(uint64_t)a : (uint64_t)a,
+                                     (uint64_t)d);
+    uint64_t g2 = b == 1 ? 1 : gcd64(c < 0 ? -(uint64_t)c : (uint64_t)c,
+                                     (uint64_t)b);
+    if (a == 0 || c == 0) {
+        return set_reduced(out, 0, 1);
+    }
+    a /= (int64_t)g1;
+    d /= (int64_t)g1;
+    c /= (int64_t)g2;
+    b /= (int64_t)g2;
+    return set_reduced(out, (kr_i128)a * c, (kr_i128)b * d);
+}
+
+/* kr_dec_round for small x and step: k = R(x / step), out = k * step.
+ * |k * sn| <= |xn| sd / xd + sn < 2^127, so nothing overflows. */
+static int round_small(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
+                       kr_round_mode mode)
+{
+    int64_t xn, xd, sn, sd;
+    kr_i128 n, d, k, r;
+    int half;
+    if (!q_get(x, &xn, &xd) || !q_get(step, &sn, &sd)) {
+        return 0;
+    }
+    n = (kr_i128)xn * sd;
+    d = (kr_i128)xd * sn;
+    if (fits63(n) && d <= INT64_MAX) {
+        int64_t n6 = (int64_t)n, d6 = (int64_t)d;
+        k = n6 / d6;
+        r = n6 % d6;
+    } else {
+        k = n / d;
+        r = n % d;
+    }
+    if (r < 0) {   /* C truncates; floor wanted */
+        k -= 1;
+        r += d;
+    }
+    if (r != 0) {
+        half = 2 * r < d ? -1 : 2 * r > d;
+        if (step_up(mode, n < 0 ? -1 : 1, half, (int)(k & 1))) {
+            k += 1;
+        }
+    }
+    return set_ratio(out, k * sn, sd);
 }
 #endif
 
 void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 {
-#ifdef __SIZEOF_INT128__
-    long v[4];
-    if (small_pair(a, b, v) &&
-        set_small(out, (kr_i128)v[0] * v[3] + (kr_i128)v[2] * v[1],
-                  (kr_i128)v[1] * v[3])) {
+#ifdef KR_DEC_FAST
+    int64_t v[4];
+    if (q_get(a, &v[0], &v[1]) && q_get(b, &v[2], &v[3]) &&
+        add_small(out, v[0], v[1], v[2], v[3])) {
         return;
     }
 #endif
@@ -612,11 +759,10 @@ void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 
 void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 {
-#ifdef __SIZEOF_INT128__
-    long v[4];
-    if (small_pair(a, b, v) &&
-        set_small(out, (kr_i128)v[0] * v[3] - (kr_i128)v[2] * v[1],
-                  (kr_i128)v[1] * v[3])) {
+#ifdef KR_DEC_FAST
+    int64_t v[4];
+    if (q_get(a, &v[0], &v[1]) && q_get(b, &v[2], &v[3]) &&
+        add_small(out, v[0], v[1], -v[2], v[3])) {
         return;
     }
 #endif
@@ -625,24 +771,77 @@ void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 
 void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 {
-#ifdef __SIZEOF_INT128__
-    long v[4];
-    if (small_pair(a, b, v) &&
-        set_small(out, (kr_i128)v[0] * v[2], (kr_i128)v[1] * v[3])) {
+#ifdef KR_DEC_FAST
+    int64_t v[4];
+    if (q_get(a, &v[0], &v[1]) && q_get(b, &v[2], &v[3]) &&
+        mul_small(out, v[0], v[1], v[2], v[3])) {
         return;
     }
 #endif
     mpq_mul(out, a, b);
 }
 
+int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err)
+{
+#ifdef KR_DEC_FAST
+    int64_t v[4];
+#endif
+    if (mpq_sgn(b) == 0) {
+        return kr__err(err, KR_EDIVZERO, "division by zero");
+    }
+#ifdef KR_DEC_FAST
+    /* a/b / (c/d) = a/b * (d/c), the sign moved to the numerator */
+    if (q_get(a, &v[0], &v[1]) && q_get(b, &v[2], &v[3]) &&
+        mul_small(out, v[0], v[1], v[2] < 0 ? -v[3] : v[3],
+                  v[2] < 0 ? -v[2] : v[2])) {
+        return KR_OK;
+    }
+#endif
+    mpq_div(out, a, b);
+    return KR_OK;
+}
+
 int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b)
 {
-#ifdef __SIZEOF_INT128__
-    long v[4];
-    if (small_pair(a, b, v)) {
-        kr_i128 l = (kr_i128)v[0] * v[3], r = (kr_i128)v[2] * v[1];
+#ifdef KR_DEC_FAST
+    int64_t v[4];
+    if (q_get(a, &v[0], &v[1]) && q_get(b, &v[2], &v[3])) {
+        kr_i128 l, r;
+        if (v[1] == v[3]) {
+            return v[0] < v[2] ? -1 : v[0] > v[2];
+        }
+        l = (kr_i128)v[0] * v[3];
+        r = (kr_i128)v[2] * v[1];
         return l < r ? -1 : l > r;
     }
 #endif
     return mpq_cmp(a, b);
+}
+
+void kr_dec_set(mpq_ptr out, mpq_srcptr q)
+{
+#ifdef KR_DEC_FAST
+    int64_t n, d;
+    if (out == q) {
+        return;
+    }
+    if (q_get(q, &n, &d)) {
+        z_set(mpq_numref(out), n);
+        z_set(mpq_denref(out), d);
+        return;
+    }
+#endif
+    mpq_set(out, q);
+}
+
+void kr_dec_set_si(mpq_ptr out, long v)
+{
+#ifdef KR_DEC_FAST
+    if (v > LONG_MIN) {
+        z_set(mpq_numref(out), v);
+        z_set(mpq_denref(out), 1);
+        return;
+    }
+#endif
+    mpq_set_si(out, v, 1);
 }

@@ -65,6 +65,9 @@ void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b);
+/* out = q; out = v.  The same as mpq_set and mpq_set_si(out, v, 1). */
+void kr_dec_set(mpq_ptr out, mpq_srcptr q);
+void kr_dec_set_si(mpq_ptr out, long v);
 
 /* KR_ELIMIT when q is bigger than KR_DEC_MAX_BITS (checked after ops). */
 int kr_dec_check_size(mpq_srcptr q, kr_error *err);

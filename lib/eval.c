@@ -45,7 +45,7 @@ static void copy_val(kr_val *dst, const kr_val *src)
     dst->d = src->d;
     dst->s = src->s;
     if (src->kind == V_NUM) {
-        mpq_set(dst->q, src->q);
+        kr_dec_set(dst->q, src->q);
     }
 }
 
@@ -437,7 +437,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     }
     kr_val__init(&t, tq);
     out->kind = V_NUM;
-    mpq_set_ui(out->q, 0, 1);
+    kr_dec_set_si(out->q, 0);
     if (e->op == A_ANY || e->op == A_ALL) {
         out->kind = V_BOOL;
         out->b = e->op == A_ALL;
@@ -543,7 +543,7 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
             goto done;
         }
         out->kind = V_NUM;
-        mpq_set_si(out->q, kr_date_age(birth, on), 1);
+        kr_dec_set_si(out->q, kr_date_age(birth, on));
         break;
     }
     case F_ADD_MONTHS:
@@ -566,7 +566,7 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
         }
         i = kr_date_months_between(out->d, t.d);
         out->kind = V_NUM;
-        mpq_set_si(out->q, i, 1);
+        kr_dec_set_si(out->q, i);
         break;
     case F_DAYS_BETWEEN:
         if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
@@ -574,7 +574,7 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
         }
         i = (int)(t.d - out->d);
         out->kind = V_NUM;
-        mpq_set_si(out->q, i, 1);
+        kr_dec_set_si(out->q, i);
         break;
     case F_MAKE_DATE: {
         long ymd[3];
@@ -607,9 +607,9 @@ static int ev_call(kr_result *res, const kr_expr *e, scope sc,
     default:
         kr_date_to_ymd(out->d, &y, &m, &d);
         out->kind = V_NUM;
-        mpq_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m
-                           : e->op == F_DAY ? d
-                           : kr_date_days_in_month(y, m), 1);
+        kr_dec_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m
+                              : e->op == F_DAY ? d
+                              : kr_date_days_in_month(y, m));
         break;
     }
 done:
@@ -636,8 +636,8 @@ static int ev_scale(kr_result *res, const kr_expr *e, scope sc,
     p = &s->speriods[pi];
     for (i = 0; i < p->nbr; i++) {
         const kr_bracket *b = &p->br[i];
-        if ((!b->has_above || mpq_cmp(out->q, b->above) > 0) &&
-            (!b->has_upto || mpq_cmp(out->q, b->upto) <= 0)) {
+        if ((!b->has_above || kr_dec_cmp(out->q, b->above) > 0) &&
+            (!b->has_upto || kr_dec_cmp(out->q, b->upto) <= 0)) {
             copy_val(out, &b->v);
             record(res, s, pi);
             return KR_OK;
@@ -815,7 +815,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
                               "division by zero");
             goto done;
         }
-        mpq_div(out->q, a->q, b->q);
+        kr_dec_div(out->q, a->q, b->q, NULL);
         break;
     default: /* comparisons */
         c = compare(a, b);
@@ -1038,23 +1038,23 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
         if ((rc = ev(res, b->maximum, sc, &b->maximum_src, &t, err)) < 0) {
             goto done;
         }
-        if (mpq_cmp(q, lim) > 0) {
+        if (kr_dec_cmp(q, lim) > 0) {
             if (br && (rc = note(res, br, NOTE_CAPPED, q, lim, err)) < 0) {
                 goto done;
             }
-            mpq_set(q, lim);
+            kr_dec_set(q, lim);
         }
     }
     if (b->minimum) {
         if ((rc = ev(res, b->minimum, sc, &b->minimum_src, &t, err)) < 0) {
             goto done;
         }
-        if (mpq_cmp(q, lim) < 0) {
+        if (kr_dec_cmp(q, lim) < 0) {
             if (b->raise_to_minimum) {
                 if (br && (rc = note(res, br, NOTE_RAISED, q, lim, err)) < 0) {
                     goto done;
                 }
-                mpq_set(q, lim);
+                kr_dec_set(q, lim);
             } else {
                 if (br && (rc = note(res, br, NOTE_BELOW_MIN, q, lim, err)) < 0) {
                     goto done;
@@ -1064,7 +1064,7 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
         }
     }
     if (*paid && mpq_sgn(q) <= 0) {
-        mpq_set_ui(lim, 0, 1);
+        kr_dec_set_si(lim, 0);
         if (br && (rc = note(res, br, NOTE_NOT_POSITIVE, q, lim, err)) < 0) {
             goto done;
         }
@@ -1125,7 +1125,7 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
     if (!b->has_amount) {
         goto range;
     }
-    mpq_set_ui(aq, 0, 1);
+    kr_dec_set_si(aq, 0);
     if (br->granted) {
         push(res, &f);
         if (b->amount) {
@@ -1148,7 +1148,7 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
         }
         if (!paid) {
             br->granted = 0;
-            mpq_set_ui(aq, 0, 1);
+            kr_dec_set_si(aq, 0);
         }
     }
     if (!(br->amount = money_text(res, aq, b))) {
@@ -1173,7 +1173,7 @@ range:
                 goto done;
             }
             if (!paid) {
-                mpq_set_ui(tq, 0, 1);
+                kr_dec_set_si(tq, 0);
             }
             if (!(*outs[j] = money_text(res, tq, b))) {
                 rc = oom(err);

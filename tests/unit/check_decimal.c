@@ -970,6 +970,14 @@ START_TEST(test_fast_path_equals_gmp)
                               vals[j]);
                 ck_assert_int_eq(kr_dec_cmp(a, b) > 0, mpq_cmp(a, b) > 0);
                 ck_assert_int_eq(kr_dec_cmp(a, b) < 0, mpq_cmp(a, b) < 0);
+                if (mpq_sgn(b) != 0) {
+                    ck_assert_int_eq(kr_dec_div(f, a, b, NULL), KR_OK);
+                    mpq_div(g, a, b);
+                    ck_assert_msg(mpq_equal(f, g), "div %s %s", vals[i],
+                                  vals[j]);
+                }
+                kr_dec_set(f, a);
+                ck_assert(mpq_equal(f, a));
                 /* aliasing: out is an operand */
                 mpq_set(f, a);
                 kr_dec_add(f, f, b);
@@ -983,6 +991,75 @@ START_TEST(test_fast_path_equals_gmp)
     mpq_clear(f);
     mpq_clear(g);
     mpq_clear(third);
+}
+END_TEST
+
+/* The same over pseudo-random operands with mixed denominators (equal,
+ * coprime, sharing factors), where the fast path takes each of its
+ * branches; a fixed seed keeps the test repeatable. */
+START_TEST(test_fast_path_random)
+{
+    static const long dens[] = { 1, 2, 3, 4, 5, 6, 12, 25, 100, 7, 360,
+                                 1000000007L, 4611686018427387903L };
+    const size_t nd = sizeof(dens) / sizeof(dens[0]);
+    unsigned long long x = 88172645463325252ULL;
+    mpq_t a, b, f, g;
+    long i, v[4];
+    int k;
+
+    mpq_init(a);
+    mpq_init(b);
+    mpq_init(f);
+    mpq_init(g);
+    for (i = 0; i < 200000; i++) {
+        for (k = 0; k < 4; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v[k] = (long)(x >> (k & 1 ? 1 : 1 + (x & 63)));
+        }
+        mpq_set_si(a, v[0] - (long)(x & 1) * v[0] * 2,
+                   (unsigned long)dens[(unsigned long)v[1] % nd]);
+        mpq_set_si(b, v[2] - (long)(x >> 1 & 1) * v[2] * 2,
+                   (unsigned long)dens[(unsigned long)v[3] % nd]);
+        mpq_canonicalize(a);
+        mpq_canonicalize(b);
+        kr_dec_add(f, a, b);
+        mpq_add(g, a, b);
+        if (!mpq_equal(f, g)) {
+            ck_abort_msg("add, iteration %ld", i);
+        }
+        kr_dec_sub(f, a, b);
+        mpq_sub(g, a, b);
+        if (!mpq_equal(f, g)) {
+            ck_abort_msg("sub, iteration %ld", i);
+        }
+        kr_dec_mul(f, a, b);
+        mpq_mul(g, a, b);
+        if (!mpq_equal(f, g)) {
+            ck_abort_msg("mul, iteration %ld", i);
+        }
+        if (mpq_sgn(b) != 0) {
+            kr_dec_div(f, a, b, NULL);
+            mpq_div(g, a, b);
+            if (!mpq_equal(f, g)) {
+                ck_abort_msg("div, iteration %ld", i);
+            }
+        }
+        if ((kr_dec_cmp(a, b) > 0) != (mpq_cmp(a, b) > 0) ||
+            (kr_dec_cmp(a, b) < 0) != (mpq_cmp(a, b) < 0)) {
+            ck_abort_msg("cmp, iteration %ld", i);
+        }
+        kr_dec_set_si(f, v[0]);
+        mpq_set_si(g, v[0], 1);
+        if (!mpq_equal(f, g)) {
+            ck_abort_msg("set_si, iteration %ld", i);
+        }
+    }
+    mpq_clear(a);
+    mpq_clear(b);
+    mpq_clear(f);
+    mpq_clear(g);
 }
 END_TEST
 
@@ -1016,6 +1093,7 @@ static Suite *decimal_suite(void)
     tcase_add_test(tc, test_check_size);
     tcase_add_test(tc, test_is_terminating);
     tcase_add_test(tc, test_fast_path_equals_gmp);
+    tcase_add_test(tc, test_fast_path_random);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("text");
