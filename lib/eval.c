@@ -15,6 +15,14 @@
 
 #include "internal.h"
 
+/* The dispatcher ev() runs for every node of every formula: keeping the
+ * rare and heavy cases out of it keeps its stack frame small. */
+#if defined(__GNUC__)
+#define COLD __attribute__((noinline))
+#else
+#define COLD
+#endif
+
 typedef struct {
     int person;  /* -1 outside a person */
     int income;  /* -1 outside an income item */
@@ -29,6 +37,8 @@ struct kr_frame {
 
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err);
+static int ev_op(kr_result *res, const kr_expr *e, scope sc,
+                 const kr_src *src, kr_val *out, kr_error *err);
 static int ev_view(kr_result *res, const kr_expr *e, scope sc,
                    const kr_src *src, kr_val *out, const kr_val **view,
                    kr_error *err);
@@ -51,26 +61,32 @@ static void copy_val(kr_val *dst, const kr_val *src)
 
 /* Scratch rationals: a stack reused through the whole evaluation, so that
  * an operator's temporary costs no allocation (mpq_init allocates). */
-static mpq_ptr tmp_get(kr_result *res)
+static COLD mpq_ptr tmp_grow(kr_result *res)
 {
-    if (res->tmp_top == res->tmp_n) {
-        mpq_ptr q;
-        if (res->tmp_n == res->tmp_cap) {
-            int cap = res->tmp_cap ? res->tmp_cap * 2 : 16;
-            mpq_ptr *n = realloc(res->tmp, sizeof(*n) * (size_t)cap);
-            if (!n) {
-                return NULL;
-            }
-            res->tmp = n;
-            res->tmp_cap = cap;
-        }
-        if (!(q = malloc(sizeof(mpq_t)))) {
+    mpq_ptr q;
+    if (res->tmp_n == res->tmp_cap) {
+        int cap = res->tmp_cap ? res->tmp_cap * 2 : 16;
+        mpq_ptr *n = realloc(res->tmp, sizeof(*n) * (size_t)cap);
+        if (!n) {
             return NULL;
         }
-        mpq_init(q);
-        res->tmp[res->tmp_n++] = q;
+        res->tmp = n;
+        res->tmp_cap = cap;
     }
+    if (!(q = malloc(sizeof(mpq_t)))) {
+        return NULL;
+    }
+    mpq_init(q);
+    res->tmp[res->tmp_n++] = q;
     return res->tmp[res->tmp_top++];
+}
+
+static inline mpq_ptr tmp_get(kr_result *res)
+{
+    if (res->tmp_top < res->tmp_n) {
+        return res->tmp[res->tmp_top++];
+    }
+    return tmp_grow(res);
 }
 
 static void tmp_put(kr_result *res, mpq_ptr q)
@@ -82,13 +98,10 @@ static void tmp_put(kr_result *res, mpq_ptr q)
 /* ------------------------------------------------------------------ */
 /* Trace frames                                                        */
 
-static void record(kr_result *res, const kr_sym *s, int inst)
+static COLD void record_dep(kr_result *res, const kr_sym *s, int inst)
 {
     kr_frame *f = res->frame;
     int i;
-    if (!f) {
-        return;
-    }
     for (i = 0; i < f->n; i++) {
         if (f->deps[i].sym == s && f->deps[i].inst == inst) {
             return;
@@ -107,6 +120,14 @@ static void record(kr_result *res, const kr_sym *s, int inst)
     f->deps[f->n].sym = s;
     f->deps[f->n].inst = inst;
     f->n++;
+}
+
+/* Note that the innermost value being computed read (s, inst). */
+static inline void record(kr_result *res, const kr_sym *s, int inst)
+{
+    if (res->frame) {
+        record_dep(res, s, inst);
+    }
 }
 
 static void push(kr_result *res, kr_frame *f)
@@ -310,8 +331,8 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
 /* The stored value of a name, evaluated if need be, without copying it:
  * *view stays valid for the whole evaluation (slots, application values
  * and parameter values do not move). */
-static int sym_view(kr_result *res, const kr_sym *s, int inst,
-                    const kr_val **view, kr_error *err)
+static COLD int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
+                              const kr_val **view, kr_error *err)
 {
     const kr_val *v;
     int p;
@@ -381,6 +402,35 @@ static int sym_view(kr_result *res, const kr_sym *s, int inst,
     }
 }
 
+/* Most reads are of a value already computed or an input the
+ * application gives, with no trace and no what-if: those take a few
+ * loads; everything else goes the long way. */
+static inline int sym_view(kr_result *res, const kr_sym *s, int inst,
+                           const kr_val **view, kr_error *err)
+{
+    if (!res->nov && !res->frame) {
+        size_t e = (size_t)s->entity;
+        if (s->kind == SYM_VALUE) {
+            kr_slot *slot = &res->slots[e]
+                            [(size_t)inst * (size_t)res->rules->nvalues[e] +
+                             (size_t)s->index];
+            if (slot->gen == res->gen && slot->state == 2) {
+                *view = &slot->v;
+                return KR_OK;
+            }
+        } else if (s->kind == SYM_INPUT) {
+            const kr_app *a = res->app;
+            size_t k = (size_t)inst * (size_t)a->ninputs[e] +
+                       (size_t)s->index;
+            if (a->set[e][k]) {
+                *view = &a->vals[e][k];
+                return KR_OK;
+            }
+        }
+    }
+    return sym_view_slow(res, s, inst, view, err);
+}
+
 int kr_eval__sym(kr_result *res, const kr_sym *s, int inst, kr_val *out,
                  kr_error *err)
 {
@@ -415,7 +465,7 @@ static int compare(const kr_val *a, const kr_val *b)
     }
 }
 
-static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
+static COLD int ev_agg(kr_result *res, const kr_expr *e, scope sc,
                   const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_app *a = res->app;
@@ -493,7 +543,7 @@ static int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     return rc < 0 ? rc : kr_dec_check_size(out->q, err);
 }
 
-static int ev_call(kr_result *res, const kr_expr *e, scope sc,
+static COLD int ev_call(kr_result *res, const kr_expr *e, scope sc,
                    const kr_src *src, kr_val *out, kr_error *err)
 {
     mpq_ptr tq;
@@ -617,7 +667,7 @@ done:
     return rc;
 }
 
-static int ev_scale(kr_result *res, const kr_expr *e, scope sc,
+static COLD int ev_scale(kr_result *res, const kr_expr *e, scope sc,
                     const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_sym *s = e->sym;
@@ -652,7 +702,7 @@ static int ev_scale(kr_result *res, const kr_expr *e, scope sc,
     return rc;
 }
 
-static int ev_at(kr_result *res, const kr_expr *e, scope sc,
+static COLD int ev_at(kr_result *res, const kr_expr *e, scope sc,
                  const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_val *v;
@@ -700,10 +750,7 @@ static int ev_view(kr_result *res, const kr_expr *e, scope sc,
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err)
 {
-    mpq_ptr tq;
-    kr_val t;
-    const kr_val *a, *b;
-    int rc = KR_OK, i, c;
+    int rc;
 
     switch (e->kind) {
     case E_NUM:
@@ -724,8 +771,14 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         out->kind = V_STR;
         out->s = kr_role_names[res->app->persons[sc.person].role];
         return KR_OK;
-    case E_REF:
-        return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
+    case E_REF: {
+        const kr_val *v;
+        if ((rc = sym_view(res, e->sym, ref_inst(e->sym, sc), &v, err)) ==
+            KR_OK) {
+            copy_val(out, v);
+        }
+        return rc;
+    }
     case E_ROLE: {
         int p = res->app->role_person[e->op];
         if (p < 0) {
@@ -773,10 +826,20 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         mpq_neg(out->q, out->q);
         return KR_OK;
     default:
-        break;
+        return ev_op(res, e, sc, src, out, err);
     }
-    /* binary and n-ary operators with a second operand: both read in
-     * place where they can (no copy of a stored value) */
+}
+
+/* Binary and n-ary operators with a second operand: both read in place
+ * where they can (no copy of a stored value). */
+static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
+                      const kr_src *src, kr_val *out, kr_error *err)
+{
+    mpq_ptr tq;
+    kr_val t;
+    const kr_val *a, *b;
+    int rc = KR_OK, i, c;
+
     if ((rc = ev_view(res, e->args[0], sc, src, out, &a, err)) < 0) {
         return rc;
     }

@@ -432,6 +432,14 @@ kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst);
 /* Format a value for a person: money "1 010,00 zł", dates, tak/nie. */
 char *kr_eval__human(const kr_val *v, int stype, int lang);
 
-void kr_val__init(kr_val *v, mpq_ptr storage);
+/* An empty value whose number, if any, goes into storage. */
+static inline void kr_val__init(kr_val *v, mpq_ptr storage)
+{
+    v->kind = V_NONE;
+    v->b = 0;
+    v->d = 0;
+    v->s = NULL;
+    v->q = storage;
+}
 
 #endif

@@ -160,12 +160,3 @@ mpq_ptr kr_pool__mpq(kr_pool *p)
     p->fins = f;
     return f->q;
 }
-
-void kr_val__init(kr_val *v, mpq_ptr storage)
-{
-    v->kind = V_NONE;
-    v->b = 0;
-    v->d = 0;
-    v->s = NULL;
-    v->q = storage;
-}
