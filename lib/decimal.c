@@ -292,6 +292,26 @@ int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
     return KR_OK;
 }
 
+unsigned kr_dec_step_decimals(mpq_srcptr step)
+{
+    /* digits after the dot of a round step: 0.01 -> 2, 1 -> 0 */
+    unsigned n = 0;
+    mpz_t d;
+    mpz_init_set(d, mpq_denref(step));
+    while (mpz_cmp_ui(d, 1) > 0 && n < 30) {
+        if (mpz_divisible_ui_p(d, 10)) {
+            mpz_divexact_ui(d, d, 10);
+        } else if (mpz_divisible_ui_p(d, 2)) {
+            mpz_divexact_ui(d, d, 2);
+        } else {
+            mpz_divexact_ui(d, d, 5);
+        }
+        n++;
+    }
+    mpz_clear(d);
+    return n;
+}
+
 int kr_dec_check_size(mpq_srcptr q, kr_error *err)
 {
     size_t bits;

@@ -55,6 +55,9 @@ const char *kr_dec_round_mode_name(kr_round_mode m);
 int kr_dec_round(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
                  kr_round_mode mode, kr_error *err);
 
+/* Digits after the dot of a rounding step: 0.01 -> 2, 1 -> 0, 0.05 -> 2. */
+unsigned kr_dec_step_decimals(mpq_srcptr step);
+
 /* out = a / b; KR_EDIVZERO when b == 0.  out may alias a or b. */
 int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err);
 

@@ -39,9 +39,9 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err);
 static int ev_op(kr_result *res, const kr_expr *e, scope sc,
                  const kr_src *src, kr_val *out, kr_error *err);
-static int ev_view(kr_result *res, const kr_expr *e, scope sc,
-                   const kr_src *src, kr_val *out, const kr_val **view,
-                   kr_error *err);
+static inline int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                          const kr_src *src, kr_val *out,
+                          const kr_val **view, kr_error *err);
 
 static int oom(kr_error *err)
 {
@@ -726,9 +726,9 @@ static COLD int ev_at(kr_result *res, const kr_expr *e, scope sc,
 
 /* An operand without a copy: literals and names are read where they are
  * stored; anything else is computed into out. */
-static int ev_view(kr_result *res, const kr_expr *e, scope sc,
-                   const kr_src *src, kr_val *out, const kr_val **view,
-                   kr_error *err)
+static inline int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                          const kr_src *src, kr_val *out,
+                          const kr_val **view, kr_error *err)
 {
     int rc;
     switch (e->kind) {
@@ -918,26 +918,6 @@ int kr_eval__expr(kr_result *res, const kr_expr *e, const kr_src *src,
 /* ------------------------------------------------------------------ */
 /* Benefits                                                            */
 
-static unsigned step_decimals(mpq_srcptr step)
-{
-    /* digits after the dot of a round step: 0.01 -> 2, 1 -> 0 */
-    unsigned n = 0;
-    mpz_t d;
-    mpz_init_set(d, mpq_denref(step));
-    while (mpz_cmp_ui(d, 1) > 0 && n < 30) {
-        if (mpz_divisible_ui_p(d, 10)) {
-            mpz_divexact_ui(d, d, 10);
-        } else if (mpz_divisible_ui_p(d, 2)) {
-            mpz_divexact_ui(d, d, 2);
-        } else {
-            mpz_divexact_ui(d, d, 5);
-        }
-        n++;
-    }
-    mpz_clear(d);
-    return n;
-}
-
 /* The exact decimal text of q with `dec` decimals when q has at most
  * that many and is small (an amount of money: the batch's hot path);
  * 0 when the general printer must do it. */
@@ -994,7 +974,7 @@ static int small_fixed(char *buf, size_t n, mpq_srcptr q, unsigned dec)
 
 static char *money_text(kr_result *res, mpq_srcptr q, const kr_benefit *b)
 {
-    unsigned dec = b->round_step ? step_decimals(b->round_step) : 2;
+    unsigned dec = b->round_step ? b->round_decimals : 2;
     char fast[48];
     char *s;
     if (small_fixed(fast, sizeof(fast), q, dec < 2 ? 2 : dec)) {
@@ -1197,7 +1177,7 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
             for (j = 0; j < b->ncomps && rc == KR_OK; j++) {
                 rc = ev(res, b->comps[j].formula, sc, &b->comps[j].src, &t,
                         err);
-                mpq_add(aq, aq, tq);
+                kr_dec_add(aq, aq, tq);
             }
         }
         if (rc == KR_OK) {

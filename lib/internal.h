@@ -249,6 +249,7 @@ typedef struct {
     kr_expr *amount;         /* when a single <formula> */
     kr_src amount_src;
     mpq_ptr round_step;      /* NULL: no rounding */
+    unsigned round_decimals; /* digits after the dot of round_step */
     kr_round_mode rounding;
     kr_expr *minimum, *maximum, *range_lo, *range_hi;
     kr_src minimum_src, maximum_src, range_lo_src, range_hi_src;

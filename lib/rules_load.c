@@ -933,6 +933,7 @@ static int load_amount(ld *l, const xmlNode *n, kr_benefit *b)
             return at(l, n, KR_EINVALID, "round=\"%s\": give the step as a "
                       "positive number, e.g. 0.01 for the grosz", v);
         }
+        b->round_decimals = kr_dec_step_decimals(b->round_step);
         v = kr_xml__attr(n, "rounding");
         if (!v) {
             return at(l, n, KR_EINVALID, "round= needs rounding=\"...\" "
