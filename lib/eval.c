@@ -19,8 +19,10 @@
  * rare and heavy cases out of it keeps its stack frame small. */
 #if defined(__GNUC__)
 #define COLD __attribute__((noinline))
+#define HOT inline __attribute__((always_inline))
 #else
 #define COLD
+#define HOT inline
 #endif
 
 typedef struct {
@@ -39,7 +41,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err);
 static int ev_op(kr_result *res, const kr_expr *e, scope sc,
                  const kr_src *src, kr_val *out, kr_error *err);
-static inline int ev_view(kr_result *res, const kr_expr *e, scope sc,
+static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
                           const kr_src *src, kr_val *out,
                           const kr_val **view, kr_error *err);
 
@@ -130,12 +132,12 @@ static inline void record(kr_result *res, const kr_sym *s, int inst)
     }
 }
 
-static void push(kr_result *res, kr_frame *f)
+static inline void push(kr_result *res, kr_frame *f)
 {
-    memset(f, 0, sizeof(*f));
     if (!res->trace) {
-        return;
+        return; /* pop() does nothing either */
     }
+    memset(f, 0, sizeof(*f));
     f->up = res->frame;
     res->frame = f;
 }
@@ -371,6 +373,9 @@ static COLD int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
             return no_period_err(s, res->date, err);
         }
         *view = &s->periods[p].v;
+        if (res->pview) {
+            res->pview[s->index] = *view;
+        }
         record(res, s, p);
         return KR_OK;
     case SYM_VALUE: {
@@ -405,7 +410,7 @@ static COLD int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
 /* Most reads are of a value already computed or an input the
  * application gives, with no trace and no what-if: those take a few
  * loads; everything else goes the long way. */
-static inline int sym_view(kr_result *res, const kr_sym *s, int inst,
+static HOT int sym_view(kr_result *res, const kr_sym *s, int inst,
                            const kr_val **view, kr_error *err)
 {
     if (!res->nov && !res->frame) {
@@ -426,6 +431,14 @@ static inline int sym_view(kr_result *res, const kr_sym *s, int inst,
                 *view = &a->vals[e][k];
                 return KR_OK;
             }
+            if (s->has_default) {
+                *view = &s->defval;
+                return KR_OK;
+            }
+        } else if (s->kind == SYM_PARAM && res->pview &&
+                   res->pview[s->index]) {
+            *view = res->pview[s->index];
+            return KR_OK;
         }
     }
     return sym_view_slow(res, s, inst, view, err);
@@ -460,7 +473,7 @@ static int compare(const kr_val *a, const kr_val *b)
     case V_NUM: return kr_dec_cmp(a->q, b->q);
     case V_DATE: return a->d < b->d ? -1 : a->d > b->d;
     case V_BOOL: return a->b - b->b;
-    case V_STR: return strcmp(a->s, b->s);
+    case V_STR: return a->s == b->s ? 0 : strcmp(a->s, b->s);
     default: return 0;
     }
 }
@@ -726,7 +739,7 @@ static COLD int ev_at(kr_result *res, const kr_expr *e, scope sc,
 
 /* An operand without a copy: literals and names are read where they are
  * stored; anything else is computed into out. */
-static inline int ev_view(kr_result *res, const kr_expr *e, scope sc,
+static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
                           const kr_src *src, kr_val *out,
                           const kr_val **view, kr_error *err)
 {
@@ -750,6 +763,7 @@ static inline int ev_view(kr_result *res, const kr_expr *e, scope sc,
 static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err)
 {
+    const kr_val *v;
     int rc;
 
     switch (e->kind) {
@@ -771,14 +785,12 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         out->kind = V_STR;
         out->s = kr_role_names[res->app->persons[sc.person].role];
         return KR_OK;
-    case E_REF: {
-        const kr_val *v;
+    case E_REF:
         if ((rc = sym_view(res, e->sym, ref_inst(e->sym, sc), &v, err)) ==
             KR_OK) {
             copy_val(out, v);
         }
         return rc;
-    }
     case E_ROLE: {
         int p = res->app->role_person[e->op];
         if (p < 0) {
@@ -800,25 +812,33 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     case E_CALL:
         return ev_call(res, e, sc, src, out, err);
     case E_IF:
-        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
             return rc;
         }
-        return ev(res, e->args[out->b ? 1 : 2], sc, src, out, err);
+        return ev(res, e->args[v->b ? 1 : 2], sc, src, out, err);
     case E_NOT:
-        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
             return rc;
         }
-        out->b = !out->b;
+        out->kind = V_BOOL;
+        out->b = !v->b;
         return KR_OK;
     case E_AND:
     case E_OR:
-        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
             return rc;
         }
-        if (out->b == (e->kind == E_OR)) {
+        if (v->b == (e->kind == E_OR)) {
+            out->kind = V_BOOL;
+            out->b = v->b;
             return KR_OK;
         }
-        return ev(res, e->args[1], sc, src, out, err);
+        if ((rc = ev_view(res, e->args[1], sc, src, out, &v, err)) < 0) {
+            return rc;
+        }
+        out->kind = V_BOOL;
+        out->b = v->b;
+        return KR_OK;
     case E_NEG:
         if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
             return rc;
@@ -1358,6 +1378,7 @@ void kr_result_free(kr_result *res)
         free(res->tmp[i]);
     }
     free(res->tmp);
+    free(res->pview);
     for (e = 0; e < KR_NENT; e++) {
         size_t k;
         for (k = 0; k < res->slotcap[e]; k++) {
@@ -1414,6 +1435,8 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         kr_slot *slots[KR_NENT];
         size_t slotcap[KR_NENT];
         unsigned gen = res->gen;
+        const kr_val **pview = res->pview;
+        kr_date pdate = res->pdate;
         memcpy(slots, res->slots, sizeof(slots));
         memcpy(slotcap, res->slotcap, sizeof(slotcap));
         kr_pool__reset(&saved_pool);
@@ -1425,6 +1448,8 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         memcpy(res->slots, slots, sizeof(slots));
         memcpy(res->slotcap, slotcap, sizeof(slotcap));
         res->gen = gen;
+        res->pview = pview;
+        res->pdate = pdate;
     } else if (!(res = calloc(1, sizeof(*res)))) {
         return oom(err);
     } else {
@@ -1441,6 +1466,16 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         goto fail;
     }
     kr_date_format(res->datestr, res->date);
+    if (!res->pview) {
+        res->pview = calloc((size_t)rules->nparams + 1, sizeof(*res->pview));
+        if (!res->pview) {
+            rc = oom(err);
+            goto fail;
+        }
+    } else if (res->pdate != res->date) {
+        memset(res->pview, 0, sizeof(*res->pview) * (size_t)rules->nparams);
+    }
+    res->pdate = res->date;
     res->ninst[KR_ENT_HOUSEHOLD] = 1;
     res->ninst[KR_ENT_PERSON] = app->npersons;
     res->ninst[KR_ENT_INCOME] = app->nincomes;

@@ -180,7 +180,8 @@ struct kr_sym {
     const char *default_text; /* input: default= as written */
     const char *options_text; /* input enum: options, space-separated */
     int index;             /* input: index among inputs of its entity;
-                              value: memo slot among values of entity */
+                              value: memo slot among values of entity;
+                              parameter: its number in the rule set */
     /* input */
     int has_default, has_min, has_max;
     kr_val defval, minval, maxval;
@@ -278,6 +279,7 @@ struct kr_rules {
     int nbenefits, capbenefits;
     int ninputs[KR_NENT];    /* inputs per entity */
     int nvalues[KR_NENT];    /* memo slots per entity */
+    int nparams;             /* parameters, numbered by kr_sym.index */
     kr_sha256 sha;
     char digest[65];
     int compiled;
@@ -401,6 +403,11 @@ struct kr_result {
     size_t slotcap[KR_NENT];  /* slots kept across kr_eval_reuse: a new
                                  evaluation bumps gen instead of zeroing */
     unsigned gen;
+    /* parameter values in force on pdate, by kr_sym.index (NULL: not
+     * looked up yet); kept across kr_eval_reuse while the date is the
+     * same, since a monthly file mostly has one date */
+    const kr_val **pview;
+    kr_date pdate;
     int ninst[KR_NENT];
     /* what-if overrides */
     const kr_sym **ov_sym;

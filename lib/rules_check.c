@@ -701,6 +701,8 @@ int kr_rules__check(kr_rules *r, kr_error *err)
             s->index = r->ninputs[s->entity]++;
         } else if (s->kind == SYM_VALUE) {
             s->index = r->nvalues[s->entity]++;
+        } else if (s->kind == SYM_PARAM) {
+            s->index = r->nparams++;
         }
     }
     for (i = 0; i < r->nsyms; i++) {

@@ -343,6 +343,57 @@ START_TEST(test_parameter_gap)
 }
 END_TEST
 
+/* One result recycled over applications of different dates (what a
+ * batch worker does): parameter values found for one date must not leak
+ * into the next evaluation, nor values computed under a what-if. */
+START_TEST(test_reuse_across_dates)
+{
+    static const struct {
+        const char *date, *set, *want;
+        int rc;
+    } steps[] = {
+        { "2024-12-31", NULL, "776.00", KR_OK },
+        { "2024-12-31", NULL, "776.00", KR_OK },
+        { "2025-01-01", NULL, "1010.00", KR_OK },
+        { "2025-01-01", "kryt=5", "5.00", KR_OK },
+        { "2025-01-01", NULL, "1010.00", KR_OK },
+        { "2025-07-15", NULL, "", KR_EEVAL },   /* the gap */
+        { "2025-08-01", NULL, "1100.00", KR_OK },
+        { "2022-01-01", NULL, "776.00", KR_OK },
+    };
+    char *xml = rules_with_v("money", "kryt + 0", "");
+    kr_rules *r = NULL;
+    kr_app *a = NULL;
+    kr_result *res = NULL;
+    kr_error err;
+    size_t i;
+
+    TU_ASSERT_OK(tu_rules(&r, "rules.xml", xml, &err), err);
+    TU_ASSERT_OK(tu_app(&a, r, "app.xml", APP, &err), err);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        kr_eval_opts opts = KR_EVAL_OPTS_INIT;
+        const char *v = NULL;
+        int rc;
+        opts.date = steps[i].date;
+        if (steps[i].set) {
+            opts.set = &steps[i].set;
+            opts.nset = 1;
+        }
+        TU_ASSERT_OK(kr_eval_reuse(&res, r, a, &opts, &err), err);
+        rc = kr_result_value(&v, res, "v", &err);
+        ck_assert_msg(rc == steps[i].rc, "step %zu: rc %d (%s)", i, rc,
+                      err.msg);
+        if (rc == KR_OK) {
+            ck_assert_str_eq(v, steps[i].want);
+        }
+    }
+    kr_result_free(res);
+    kr_app_free(a);
+    kr_rules_free(r);
+    free(xml);
+}
+END_TEST
+
 START_TEST(test_scale_brackets)
 {
     /* above < x <= upto: an edge belongs to the lower bracket */
@@ -1641,6 +1692,7 @@ static Suite *eval_suite(void)
     tc = tcase_create("periods");
     tcase_add_test(tc, test_parameter_periods);
     tcase_add_test(tc, test_parameter_gap);
+    tcase_add_test(tc, test_reuse_across_dates);
     tcase_add_test(tc, test_scale_brackets);
     tcase_add_test(tc, test_scale_no_bracket);
     tcase_add_test(tc, test_cases_first_unique);
