@@ -312,16 +312,10 @@ unsigned kr_dec_step_decimals(mpq_srcptr step)
     return n;
 }
 
-int kr_dec_check_size(mpq_srcptr q, kr_error *err)
+int kr_dec_check_size_bits(mpq_srcptr q, kr_error *err)
 {
     size_t bits;
-    int ns = mpq_numref(q)->_mp_size, ds = mpq_denref(q)->_mp_size;
 
-    /* limbs bound the bits from above: most values need no count */
-    if (((size_t)(ns < 0 ? -ns : ns) + (size_t)ds) * GMP_NUMB_BITS <=
-        KR_DEC_MAX_BITS) {
-        return KR_OK;
-    }
     bits = mpz_sizeinbase(mpq_numref(q), 2)
            + mpz_sizeinbase(mpq_denref(q), 2);
     if (bits > KR_DEC_MAX_BITS) {
@@ -841,17 +835,21 @@ int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b)
 void kr_dec_set(mpq_ptr out, mpq_srcptr q)
 {
 #ifdef KR_DEC_FAST
-    int64_t n, d;
-    if (out == q) {
-        return;
-    }
-    if (q_get(q, &n, &d)) {
-        z_set(mpq_numref(out), n);
-        z_set(mpq_denref(out), d);
+    mpz_srcptr n = mpq_numref(q), d = mpq_denref(q);
+    mpz_ptr on = mpq_numref(out), od = mpq_denref(out);
+    /* one limb each way (any limb: this copies, it does not compute) */
+    if (n->_mp_size >= -1 && n->_mp_size <= 1 && d->_mp_size == 1 &&
+        on->_mp_alloc >= 1 && od->_mp_alloc >= 1) {
+        on->_mp_d[0] = n->_mp_d[0];
+        on->_mp_size = n->_mp_size;
+        od->_mp_d[0] = d->_mp_d[0];
+        od->_mp_size = 1;
         return;
     }
 #endif
-    mpq_set(out, q);
+    if (out != q) {
+        mpq_set(out, q);
+    }
 }
 
 void kr_dec_set_si(mpq_ptr out, long v)

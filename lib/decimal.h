@@ -73,7 +73,17 @@ void kr_dec_set(mpq_ptr out, mpq_srcptr q);
 void kr_dec_set_si(mpq_ptr out, long v);
 
 /* KR_ELIMIT when q is bigger than KR_DEC_MAX_BITS (checked after ops). */
-int kr_dec_check_size(mpq_srcptr q, kr_error *err);
+int kr_dec_check_size_bits(mpq_srcptr q, kr_error *err);
+static inline int kr_dec_check_size(mpq_srcptr q, kr_error *err)
+{
+    int ns = mpq_numref(q)->_mp_size, ds = mpq_denref(q)->_mp_size;
+    /* limbs bound the bits from above: most values need no count */
+    if (((size_t)(ns < 0 ? -ns : ns) + (size_t)ds) * GMP_NUMB_BITS <=
+        KR_DEC_MAX_BITS) {
+        return KR_OK;
+    }
+    return kr_dec_check_size_bits(q, err);
+}
 
 /* 1 when q has a finite decimal expansion (denominator 2^a 5^b). */
 int kr_dec_is_terminating(mpq_srcptr q);

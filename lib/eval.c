@@ -850,38 +850,12 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     }
 }
 
-/* Binary and n-ary operators with a second operand: both read in place
- * where they can (no copy of a stored value). */
-static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
-                      const kr_src *src, kr_val *out, kr_error *err)
+/* out = a (op) b for the binary operators; out may be a's storage. */
+static int apply_op(const kr_expr *e, const kr_val *a, const kr_val *b,
+                    const kr_src *src, kr_val *out, kr_error *err)
 {
-    mpq_ptr tq;
-    kr_val t;
-    const kr_val *a, *b;
-    int rc = KR_OK, i, c;
+    int c;
 
-    if ((rc = ev_view(res, e->args[0], sc, src, out, &a, err)) < 0) {
-        return rc;
-    }
-    if (!(tq = tmp_get(res))) {
-        return oom(err);
-    }
-    kr_val__init(&t, tq);
-    if (e->kind == E_IN) {
-        int found = 0;
-        for (i = 1; i < e->nargs && !found; i++) {
-            if ((rc = ev_view(res, e->args[i], sc, src, &t, &b, err)) < 0) {
-                goto done;
-            }
-            found = compare(a, b) == 0;
-        }
-        out->kind = V_BOOL;
-        out->b = found;
-        goto done;
-    }
-    if ((rc = ev_view(res, e->args[1], sc, src, &t, &b, err)) < 0) {
-        goto done;
-    }
     switch (e->kind) {
     case E_ADD:
         kr_dec_add(out->q, a->q, b->q);
@@ -894,9 +868,8 @@ static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
         break;
     case E_DIV:
         if (mpq_sgn(b->q) == 0) {
-            rc = kr_expr__err(err, KR_EDIVZERO, src, e->pos,
-                              "division by zero");
-            goto done;
+            return kr_expr__err(err, KR_EDIVZERO, src, e->pos,
+                                "division by zero");
         }
         kr_dec_div(out->q, a->q, b->q, NULL);
         break;
@@ -911,12 +884,63 @@ static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
         case E_GT: out->b = c > 0; break;
         default: out->b = c >= 0; break;
         }
-        goto done;
+        return KR_OK;
     }
     out->kind = V_NUM;
-    rc = kr_dec_check_size(out->q, err);
-done:
-    tmp_put(res, tq);
+    return kr_dec_check_size(out->q, err);
+}
+
+/* Binary and n-ary operators with a second operand: both read in place
+ * where they can (no copy of a stored value). */
+static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
+                      const kr_src *src, kr_val *out, kr_error *err)
+{
+    mpq_ptr tq = NULL;
+    kr_val t;
+    const kr_val *a, *b;
+    int rc = KR_OK, i;
+
+    if ((rc = ev_view(res, e->args[0], sc, src, out, &a, err)) < 0) {
+        return rc;
+    }
+    if (e->kind == E_IN) {
+        int found = 0;
+        for (i = 1; i < e->nargs && !found && rc == KR_OK; i++) {
+            kr_val *o = NULL;
+            if (e->args[i]->kind > E_REF) {
+                /* computed: needs scratch storage */
+                if (!tq && !(tq = tmp_get(res))) {
+                    return oom(err);
+                }
+                kr_val__init(&t, tq);
+                o = &t;
+            }
+            if ((rc = ev_view(res, e->args[i], sc, src, o, &b, err)) ==
+                KR_OK) {
+                found = compare(a, b) == 0;
+            }
+        }
+        out->kind = V_BOOL;
+        out->b = found;
+    } else if (e->args[1]->kind <= E_REF) {
+        /* a literal or a name: read in place */
+        if ((rc = ev_view(res, e->args[1], sc, src, NULL, &b, err)) ==
+            KR_OK) {
+            rc = apply_op(e, a, b, src, out, err);
+        }
+    } else {
+        if (!(tq = tmp_get(res))) {
+            return oom(err);
+        }
+        kr_val__init(&t, tq);
+        if ((rc = ev_view(res, e->args[1], sc, src, &t, &b, err)) ==
+            KR_OK) {
+            rc = apply_op(e, a, b, src, out, err);
+        }
+    }
+    if (tq) {
+        tmp_put(res, tq);
+    }
     return rc;
 }
 
