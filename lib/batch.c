@@ -227,6 +227,13 @@ static int row_field(row *r, int maxf)
 }
 
 #define MAX_COLS 4096
+#define CSV_RUN 1024          /* bytes copied per reservation */
+
+/* Bytes that stop a run of unquoted field bytes (',' is handled inside
+ * the run: it only starts the next field). */
+static const unsigned char csv_special[256] = {
+    ['\n'] = 1, ['\r'] = 1, ['"'] = 1
+};
 
 /* One CSV record (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines
  * inside quotes).  Blank lines are skipped (they may separate
@@ -261,31 +268,48 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
     }
     row_field(r, MAX_COLS);
     for (;;) {
-        if (!quoted) {
-            /* a run of ordinary bytes, straight from the buffer: most of
-             * a monthly file */
-            size_t s0 = rd->inpos, e0 = s0, k;
-            while (e0 < rd->inlen) {
-                char ch = rd->in[e0];
-                if (ch == ',' || ch == '\n' || ch == '\r' || ch == '"') {
-                    break;
-                }
-                e0++;
+        if (!quoted && rd->inpos < rd->inlen) {
+            /* unquoted fields straight from the buffer, commas included:
+             * most of a monthly file.  What a run writes is never longer
+             * than what it reads, so one reservation covers it; runs are
+             * bounded so that rows do not all grow to the input buffer */
+            const char *p = rd->in + rd->inpos, *end = rd->in + rd->inlen;
+            char *o;
+            if (end - p > CSV_RUN) {
+                end = p + CSV_RUN;
             }
-            if ((k = e0 - s0) > 0) {
-                flen += k;
-                if (flen > MAX_FIELD) {
+            if (row_reserve(r, (size_t)(end - p)) < 0) {
+                return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
+            }
+            o = r->buf + r->len;
+            while (p < end && !csv_special[(unsigned char)*p]) {
+                if (*p != ',') {
+                    *o++ = *p++;
+                    at_start = 0;
+                    continue;
+                }
+                p++;
+                *o++ = '\0';
+                if ((flen = (size_t)(o - r->buf) - 1 - r->off[r->nf - 1])
+                    > MAX_FIELD) {
                     return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
                                  "longer than %u bytes", MAX_FIELD);
                 }
-                if (row_reserve(r, k) < 0) {
-                    return fatal(rd, err, KR_ENOMEM, r->line,
-                                 "out of memory");
+                r->len = (size_t)(o - r->buf);
+                if (row_field(r, MAX_COLS) < 0) {
+                    return fatal(rd, err, KR_ELIMIT, r->line, "more than "
+                                 "%d columns", MAX_COLS);
                 }
-                memcpy(r->buf + r->len, rd->in + s0, k);
-                r->len += k;
-                rd->inpos = e0;
-                at_start = 0;
+                at_start = 1;
+            }
+            r->len = (size_t)(o - r->buf);
+            rd->inpos = (size_t)(p - rd->in);
+            flen = r->len - r->off[r->nf - 1];
+            if (flen > MAX_FIELD) {
+                return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
+                             "longer than %u bytes", MAX_FIELD);
+            }
+            if (p == end) {
                 continue;
             }
         }
