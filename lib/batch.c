@@ -30,6 +30,7 @@ enum { C_APPID, C_DATE, C_PID, C_ROLE, C_BEN, C_HOUSEHOLD, C_PERSON,
 typedef struct {
     int kind;
     int income;            /* C_INCOME: 1..99 */
+    int slot;              /* C_INCOME: rank of income among the header's */
     const kr_sym *sym;
     char *name;
 } col;
@@ -60,6 +61,9 @@ struct kr_reader {
     col *cols;
     int ncols;
     int ci[C_BEN + 1];       /* column of each fixed field, -1 if absent */
+    int *inc_cols;           /* the income columns, so rows skip the rest */
+    int ninc_cols;
+    int ninc;                /* distinct income numbers N in the header */
     row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
     int have_next;         /* rows[MAX_ROWS] holds the next row */
     int header_done;
@@ -384,6 +388,37 @@ static int col_of(const kr_reader *rd, int kind)
     return -1;
 }
 
+/* Rank the header's income numbers N (income.3 and income.7 are the
+ * slots 0 and 1) and list the income columns: a row's income items are
+ * its slots with a non-empty cell, in the order of N. */
+static int income_slots(kr_reader *rd)
+{
+    int slot_of[MAX_INCOME + 1], i, n;
+
+    for (n = 0; n <= MAX_INCOME; n++) {
+        slot_of[n] = -1;
+    }
+    if (!(rd->inc_cols = malloc(sizeof(int) * (size_t)rd->ncols))) {
+        return -1;
+    }
+    for (i = 0; i < rd->ncols; i++) {
+        if (rd->cols[i].kind == C_INCOME) {
+            slot_of[rd->cols[i].income] = 0;
+            rd->inc_cols[rd->ninc_cols++] = i;
+        }
+    }
+    for (n = 1; n <= MAX_INCOME; n++) {
+        if (slot_of[n] == 0) {
+            slot_of[n] = rd->ninc++;
+        }
+    }
+    for (i = 0; i < rd->ninc_cols; i++) {
+        col *c = &rd->cols[rd->inc_cols[i]];
+        c->slot = slot_of[c->income];
+    }
+    return 0;
+}
+
 static int csv_header(kr_reader *rd, kr_error *err)
 {
     row *h = &rd->rows[MAX_ROWS];
@@ -460,6 +495,9 @@ static int csv_header(kr_reader *rd, kr_error *err)
     for (i = 0; i <= C_BEN; i++) {
         rd->ci[i] = col_of(rd, i);  /* once, not per application */
     }
+    if (income_slots(rd) < 0) {
+        return fatal(rd, err, KR_ENOMEM, 1, "out of memory");
+    }
     rd->header_done = 1;
     return 0;
 }
@@ -472,17 +510,26 @@ static void swap_rows(row *a, row *b)
     *b = t;
 }
 
-/* Incomes of one row: how many distinct N have a non-empty cell. */
-static int row_incomes(const kr_reader *rd, const row *r, unsigned char *has)
+/* Incomes of one row: how many distinct N have a non-empty cell; with
+ * idx, also the income item of each slot (base + its rank, -1 if none). */
+static int row_incomes(const kr_reader *rd, const row *r, int base,
+                       int *idx)
 {
-    int i, n = 0;
-    memset(has, 0, MAX_INCOME + 1);
-    for (i = 0; i < rd->ncols && i < r->nf; i++) {
-        if (rd->cols[i].kind == C_INCOME && *fld(r, i) &&
-            !has[rd->cols[i].income]) {
-            has[rd->cols[i].income] = 1;
-            n++;
+    unsigned char has[MAX_INCOME];
+    int j, n = 0;
+
+    memset(has, 0, (size_t)rd->ninc);
+    for (j = 0; j < rd->ninc_cols; j++) {
+        int k = rd->inc_cols[j];
+        if (k < r->nf && *fld(r, k)) {
+            has[rd->cols[k].slot] = 1;
         }
+    }
+    for (j = 0; j < rd->ninc; j++) {
+        if (idx) {
+            idx[j] = has[j] ? base + n : -1;
+        }
+        n += has[j];
     }
     return n;
 }
@@ -493,9 +540,9 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     const kr_rules *r = rd->rules;
     int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
     int ci_role = rd->ci[C_ROLE], ci_ben = rd->ci[C_BEN];
-    int i, k, nin = 0, rc, inc_base;
-    unsigned char has[MAX_INCOME + 1];
-    int inc_index[MAX_INCOME + 1];
+    int i, k, nin = 0, rc;
+    int ninc[MAX_ROWS];            /* income items of each row */
+    int inc_index[MAX_INCOME];     /* of each income slot, in a row */
     kr_app *a = NULL;
     const char *date = fld(&rows[0], ci_date);
 
@@ -507,7 +554,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                               "from '%s' in the application's first row "
                               "(inconsistent household)", id, d, date);
         }
-        nin += row_incomes(rd, &rows[i], has);
+        nin += ninc[i] = row_incomes(rd, &rows[i], 0, NULL);
     }
     if ((rc = kr_app__begin(&a, r, rd->name, id, date, rows[0].line,
                             nrows, nin, err)) < 0) {
@@ -517,17 +564,15 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         const row *w = &rows[i];
         if ((rc = kr_app__add_person(a, ci_pid >= 0 ? fld(w, ci_pid) : NULL,
                                      fld(w, ci_role),
-                                     row_incomes(rd, w, has), w->line,
+                                     ninc[i], w->line,
                                      err)) < 0) {
             goto fail;
         }
     }
     for (i = 0; i < nrows; i++) {
         const row *w = &rows[i];
-        inc_base = a->persons[i].first_income;
-        row_incomes(rd, w, has);
-        for (k = 1, nin = 0; k <= MAX_INCOME; k++) {
-            inc_index[k] = has[k] ? inc_base + nin++ : -1;
+        if (ninc[i]) {
+            row_incomes(rd, w, a->persons[i].first_income, inc_index);
         }
         for (k = 0; k < rd->ncols && k < w->nf; k++) {
             const col *c = &rd->cols[k];
@@ -543,7 +588,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                 break;
             case C_INCOME:
                 rc = kr_app__set(a, r, c->sym, KR_ENT_INCOME,
-                                 inc_index[c->income], v, w->line,
+                                 inc_index[c->slot], v, w->line,
                                  rd->decimal_comma, err);
                 break;
             case C_HOUSEHOLD:
@@ -578,25 +623,31 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         }
     }
     if (ci_ben >= 0) {
-        /* benefits: from the first row that names them */
+        /* benefits: from the first row that names them; ids separated
+         * by spaces or ';', each copied out only to be terminated */
         for (i = 0; i < nrows; i++) {
-            char *list, *tok, *save = NULL;
-            if (!*fld(&rows[i], ci_ben)) {
+            const char *p = fld(&rows[i], ci_ben);
+            if (!*p) {
                 continue;
             }
-            if (!(list = strdup(fld(&rows[i], ci_ben)))) {
-                rc = kr__err(err, KR_ENOMEM, "out of memory");
-                goto fail;
-            }
-            for (tok = strtok_r(list, " ;", &save); tok;
-                 tok = strtok_r(NULL, " ;", &save)) {
-                if ((rc = kr_app__request(a, r, tok, rows[i].line,
-                                          err)) < 0) {
-                    free(list);
+            while (*(p += strspn(p, " ;"))) {
+                char tok[128], *t;
+                size_t n = strcspn(p, " ;");
+                if (!(t = n < sizeof(tok) ? tok : malloc(n + 1))) {
+                    rc = kr__err(err, KR_ENOMEM, "out of memory");
                     goto fail;
                 }
+                memcpy(t, p, n);
+                t[n] = '\0';
+                rc = kr_app__request(a, r, t, rows[i].line, err);
+                if (t != tok) {
+                    free(t);
+                }
+                if (rc < 0) {
+                    goto fail;
+                }
+                p += n;
             }
-            free(list);
             break;
         }
     }
@@ -1076,6 +1127,7 @@ void kr_reader_free(kr_reader *rd)
         free(rd->cols[i].name);
     }
     free(rd->cols);
+    free(rd->inc_cols);
     if (rd->rows) {
         for (i = 0; i <= MAX_ROWS; i++) {
             free(rd->rows[i].buf);
