@@ -23,6 +23,7 @@
 #define MAX_ROWS 256          /* persons in one application */
 #define MAX_FIELD (1u << 20)  /* bytes in one CSV field */
 #define MAX_INCOME 99
+#define ID_SIZE 128           /* application ids kept, with the NUL */
 
 enum { C_APPID, C_DATE, C_PID, C_ROLE, C_BEN, C_HOUSEHOLD, C_PERSON,
        C_INCOME };
@@ -74,7 +75,7 @@ struct kr_reader {
     unsigned long xml_err_line;
     int xml_err_set;
     /* the record last returned */
-    char id[128];
+    char id[ID_SIZE];
     unsigned long rec_line;
     /* a fatal error found while reading ahead, reported by the next call
      * so that the complete record before it is not lost */
@@ -661,6 +662,17 @@ fail:
     return rc;
 }
 
+/* snprintf(id, ID_SIZE, "%s", s), the hot case without printf. */
+static void copy_id(char *id, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > ID_SIZE - 1) {
+        n = ID_SIZE - 1;
+    }
+    memcpy(id, s, n);
+    id[n] = '\0';
+}
+
 /* The rows of the next application into rd->rows[0..*n). */
 static int csv_group(kr_reader *rd, int *nout, kr_error *err)
 {
@@ -680,7 +692,7 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
         }
     }
     rd->have_next = 0;
-    snprintf(rd->id, sizeof(rd->id), "%s", fld(&rd->rows[MAX_ROWS], ci_id));
+    copy_id(rd->id, fld(&rd->rows[MAX_ROWS], ci_id));
     rd->rec_line = rd->rows[MAX_ROWS].line;
     swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
     n = 1;
@@ -985,7 +997,7 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
 /* Records: split by one thread, built by many                         */
 
 struct kr_record {
-    char id[128];
+    char id[ID_SIZE];
     unsigned long line;
     int nrows;
     row *rows;               /* CSV: copies of the application's rows */
@@ -994,41 +1006,52 @@ struct kr_record {
 
 void kr_record_free(kr_record *rec)
 {
-    int i;
     if (!rec) {
         return;
     }
-    for (i = 0; i < rec->nrows; i++) {
-        free(rec->rows[i].buf);
-        free(rec->rows[i].off);
-    }
-    free(rec->rows);
     xmlFreeDoc(rec->doc);
     free(rec);
 }
 
-static int copy_rows(kr_record *rec, const row *rows, int n)
+/* A record and copies of its n rows in one block (one malloc, one free
+ * per application): the record, the row headers, the field offsets,
+ * then the field bytes. */
+static kr_record *new_record(const row *rows, int n)
 {
+    size_t size = sizeof(kr_record) + sizeof(row) * (size_t)n;
+    kr_record *rec;
+    size_t *off;
+    char *buf;
     int i;
-    if (!(rec->rows = calloc((size_t)n, sizeof(row)))) {
-        return -1;
+
+    for (i = 0; i < n; i++) {
+        size += sizeof(size_t) * (size_t)rows[i].nf + rows[i].len;
+    }
+    if (!(rec = malloc(size))) {
+        return NULL;
     }
     rec->nrows = n;
+    rec->rows = (row *)(rec + 1);
+    rec->doc = NULL;
+    off = (size_t *)(rec->rows + n);
+    for (i = 0; i < n; i++) {
+        off += rows[i].nf;
+    }
+    buf = (char *)off;
+    off = (size_t *)(rec->rows + n);
     for (i = 0; i < n; i++) {
         row *d = &rec->rows[i];
-        d->buf = malloc(rows[i].len ? rows[i].len : 1);
-        d->off = malloc(sizeof(size_t) * (size_t)(rows[i].nf ? rows[i].nf
-                                                               : 1));
-        if (!d->buf || !d->off) {
-            return -1;
-        }
-        memcpy(d->buf, rows[i].buf, rows[i].len);
-        memcpy(d->off, rows[i].off, sizeof(size_t) * (size_t)rows[i].nf);
+        d->buf = buf;
+        d->off = off;
+        memcpy(buf, rows[i].buf, rows[i].len);
+        memcpy(off, rows[i].off, sizeof(size_t) * (size_t)rows[i].nf);
         d->len = d->cap = rows[i].len;
         d->nf = rows[i].nf;
         d->line = rows[i].line;
+        buf += rows[i].len;
+        off += rows[i].nf;
     }
-    return 0;
+    return rec;
 }
 
 int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
@@ -1055,17 +1078,13 @@ int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
     if (rc != KR_OK) {
         return rc;
     }
-    if (!(rec = calloc(1, sizeof(*rec)))) {
+    if (!(rec = new_record(rd->rows, doc ? 0 : n))) {
         xmlFreeDoc(doc);
         return kr__err(err, KR_ENOMEM, "out of memory");
     }
-    snprintf(rec->id, sizeof(rec->id), "%s", rd->id);
+    memcpy(rec->id, rd->id, strlen(rd->id) + 1);
     rec->line = rd->rec_line;
     rec->doc = doc;
-    if (!doc && copy_rows(rec, rd->rows, n) < 0) {
-        kr_record_free(rec);
-        return kr__err(err, KR_ENOMEM, "out of memory");
-    }
     *out = rec;
     return KR_OK;
 }
