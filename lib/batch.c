@@ -8,6 +8,7 @@
  * header, malformed XML structure, an I/O error) is fatal.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1162,8 +1163,15 @@ void kr_reader_free(kr_reader *rd)
 /* ------------------------------------------------------------------ */
 /* Exact sums                                                          */
 
+/* Amounts with at most two decimals (nearly all) are added as whole
+ * grosze in a machine integer; anything else, and the integer when it
+ * grows large, goes into the rational.  The value is q + cents / 100,
+ * exactly: the same total as adding every amount to q. */
+#define SUM_CENTS_MAX (LONG_MAX / 4)   /* one amount in the integer */
+
 struct kr_sum {
     mpq_t q;
+    long cents;                        /* |cents| <= LONG_MAX / 2 */
 };
 
 int kr_sum_new(kr_sum **out, kr_error *err)
@@ -1174,6 +1182,7 @@ int kr_sum_new(kr_sum **out, kr_error *err)
         return kr__err(err, KR_ENOMEM, "out of memory");
     }
     mpq_init(s->q);
+    s->cents = 0;
     *out = s;
     return KR_OK;
 }
@@ -1186,11 +1195,74 @@ void kr_sum_free(kr_sum *s)
     }
 }
 
+/* out = q + cents / 100 (out may be q) */
+static void sum_value(mpq_ptr out, const kr_sum *s)
+{
+    mpq_t c;
+    mpq_init(c);
+    mpq_set_si(c, s->cents, 100);
+    mpq_canonicalize(c);
+    mpq_add(out, s->q, c);
+    mpq_clear(c);
+}
+
+static void sum_flush(kr_sum *s)
+{
+    sum_value(s->q, s);
+    s->cents = 0;
+}
+
+/* dec as whole grosze when it is -?[0-9]+(\.[0-9]{1,2})? and small
+ * enough; 0 otherwise (the rational path decides what it is). */
+static int parse_cents(const char *dec, long *out)
+{
+    const char *p = dec + (*dec == '-');
+    long v = 0;
+    int nfrac = -1;
+
+    if (!*p) {
+        return 0;
+    }
+    for (; *p; p++) {
+        if (*p == '.' && nfrac < 0 && p > dec + (*dec == '-')) {
+            nfrac = 0;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || nfrac >= 2 ||
+            v > (SUM_CENTS_MAX - 9) / 10) {
+            return 0;
+        }
+        v = v * 10 + (*p - '0');
+        nfrac += nfrac >= 0;
+    }
+    if (nfrac == 0) {
+        return 0;               /* "1." is not a number */
+    }
+    for (nfrac = nfrac < 0 ? 0 : nfrac; nfrac < 2; nfrac++) {
+        if (v > SUM_CENTS_MAX / 10) {
+            return 0;
+        }
+        v *= 10;
+    }
+    *out = *dec == '-' ? -v : v;
+    return 1;
+}
+
 int kr_sum_add(kr_sum *s, const char *dec, kr_error *err)
 {
     mpq_t x, d;
-    const char *sl = strchr(dec, '/');
+    const char *sl;
     int rc = KR_OK;
+    long v;
+
+    if (parse_cents(dec, &v)) {
+        if (s->cents > SUM_CENTS_MAX || s->cents < -SUM_CENTS_MAX) {
+            sum_flush(s);
+        }
+        s->cents += v;
+        return KR_OK;
+    }
+    sl = strchr(dec, '/');
     mpq_init(x);
     if (!sl) {
         rc = kr_dec_parse(x, dec, strlen(dec), err);
@@ -1213,21 +1285,32 @@ int kr_sum_add(kr_sum *s, const char *dec, kr_error *err)
 void kr_sum_merge(kr_sum *s, const kr_sum *o)
 {
     mpq_add(s->q, s->q, o->q);
+    s->cents += o->cents;       /* both within LONG_MAX / 2 */
+    if (s->cents > LONG_MAX / 2 || s->cents < -(LONG_MAX / 2)) {
+        sum_flush(s);
+    }
 }
 
 int kr_sum_total(char **out, const kr_sum *s, kr_error *err)
 {
-    *out = kr_dec_to_string(s->q, 2);
+    mpq_t t;
+    mpq_init(t);
+    sum_value(t, s);
+    *out = kr_dec_to_string(t, 2);
+    mpq_clear(t);
     return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
 }
 
 int kr_sum_mean(char **out, const kr_sum *s, unsigned long n,
                 unsigned decimals, kr_error *err)
 {
-    mpq_t m;
+    mpq_t m, t;
     *out = NULL;
+    mpq_init(t);
+    sum_value(t, s);
     if (n == 0) {
-        *out = kr_dec_to_fixed(s->q, decimals, KR_ROUND_HALF_UP);
+        *out = kr_dec_to_fixed(t, decimals, KR_ROUND_HALF_UP);
+        mpq_clear(t);
         if (*out) {
             /* the mean of nothing is shown as zero */
             free(*out);
@@ -1239,8 +1322,9 @@ int kr_sum_mean(char **out, const kr_sum *s, unsigned long n,
     }
     mpq_init(m);
     mpq_set_ui(m, n, 1);
-    mpq_div(m, s->q, m);
+    mpq_div(m, t, m);
     *out = kr_dec_to_fixed(m, decimals, KR_ROUND_HALF_UP);
     mpq_clear(m);
+    mpq_clear(t);
     return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
 }
