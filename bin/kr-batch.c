@@ -328,6 +328,13 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
 static int rules_index(const ctx *c, const char *id)
 {
     int i;
+    /* a result names its benefits with the rules' own strings: the
+     * pointers match, no string compares per row */
+    for (i = 0; i < c->nben; i++) {
+        if (kr_rules_benefit_id(c->rules, (size_t)i) == id) {
+            return i;
+        }
+    }
     for (i = 0; i < c->nben; i++) {
         if (strcmp(kr_rules_benefit_id(c->rules, (size_t)i), id) == 0) {
             return i;
@@ -343,12 +350,16 @@ static void run_batch(ctx *c, batch *b)
     int i;
     size_t k, j;
     cli_buf failed = CLI_BUF_INIT;
+    kr_error err = KR_ERROR_INIT;
 
     for (i = 0; i < b->n; i++) {
         item *it = &b->items[i];
-        kr_error err = KR_ERROR_INIT;
         cli_buf *eb = c->err_path ? &b->errout : &b->out;
         kr_app *app = NULL;
+        if (err.code != KR_OK) {
+            /* cleared only after use: 800 bytes per application */
+            kr_error_clear(&err);
+        }
         if (!it->rec) {
             put_row(c, eb, it->id, it->line, "", "error", "", "", "", "",
                     it->msg);
