@@ -535,7 +535,9 @@ int kr_app__add_person(kr_app *a, const char *id, const char *role,
         }
     }
     for (j = 0; role && j < KR_NROLE; j++) {
-        if (strcmp(role, kr_role_names[j]) == 0) {
+        /* the first letter first: the roles' first letters differ */
+        if (role[0] == kr_role_names[j][0] &&
+            strcmp(role, kr_role_names[j]) == 0) {
             break;
         }
     }
