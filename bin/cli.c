@@ -478,6 +478,11 @@ void cli_buf_puts(cli_buf *b, const char *s)
     }
 }
 
+char *cli_buf_room(cli_buf *b, size_t n)
+{
+    return buf_reserve(b, n) < 0 ? NULL : b->p + b->len;
+}
+
 void cli_buf_putc(cli_buf *b, char c)
 {
     cli_buf_putn(b, &c, 1);

@@ -170,6 +170,9 @@ int cli_buf_failed(const cli_buf *b);
 void cli_buf_putn(cli_buf *b, const char *s, size_t n);
 void cli_buf_puts(cli_buf *b, const char *s);
 void cli_buf_putc(cli_buf *b, char c);
+/* Room for n more bytes (and a NUL) at the end, NULL after a failure:
+ * the caller writes them, adds n to b->len and terminates. */
+char *cli_buf_room(cli_buf *b, size_t n);
 void cli_buf_printf(cli_buf *b, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Each line of text prefixed with `indent`; a final newline ensured. */
 void cli_buf_indent(cli_buf *b, const char *text, const char *indent);

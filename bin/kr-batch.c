@@ -63,6 +63,7 @@ typedef struct {
     char *rules_ident;
     char *ckpt_opts;         /* the options that shape the output */
     char *row_suffix;        /* ",<rules>,<sha256>\n" for CSV rows */
+    size_t row_suffix_len;
     int nben;
     /* threads */
     pthread_mutex_t mu;
@@ -159,18 +160,15 @@ static long now_ms(void)
 /* ------------------------------------------------------------------ */
 /* Rows                                                                */
 
+/* The bytes that make a CSV cell need quotes. */
+#define CSV_QUOTE_IF ",\"\n\r"
+
 static void csv_cell(cli_buf *b, const char *s)
 {
     const char *p;
-    int q = 0;
-    for (p = s; *p; p++) {
-        if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r') {
-            q = 1;
-            break;
-        }
-    }
-    if (!q) {
-        cli_buf_puts(b, s);
+    size_t n = strcspn(s, CSV_QUOTE_IF);
+    if (!s[n]) {
+        cli_buf_putn(b, s, n);
         return;
     }
     cli_buf_putc(b, '"');
@@ -192,19 +190,55 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
     const char *sha = kr_rules_digest(c->rules);
     switch (c->fmt) {
     case OUT_CSV: {
-        /* the hot path of a batch: no printf */
-        char num[24], *p = num + sizeof(num);
+        /* the hot path of a batch: no printf; when no cell needs quotes
+         * (nearly always) the parts are measured, the row is reserved
+         * once and copied */
+        char num[24], *p = num + sizeof(num), *o;
         unsigned long l = line;
+        const char *part[9];
+        size_t len[9], total = c->row_suffix_len + 8;
+        int i, plain = 1;
         *--p = '\0';
         do {
             *--p = (char)('0' + l % 10);
             l /= 10;
         } while (l);
+        part[0] = id;
+        part[1] = c->no_lines ? "" : p;
+        part[2] = benefit;
+        part[3] = status;
+        part[4] = amount;
+        part[5] = rmin;
+        part[6] = rmax;
+        part[7] = failed;
+        part[8] = msg;
+        for (i = 0; i < 9; i++) {
+            if (i == 0 || i == 2 || i >= 7) {
+                len[i] = strcspn(part[i], CSV_QUOTE_IF);
+                plain &= !part[i][len[i]];
+            } else {
+                len[i] = strlen(part[i]);
+            }
+            total += len[i];
+        }
+        if (plain) {
+            if (!(o = cli_buf_room(b, total))) {
+                break;
+            }
+            for (i = 0; i < 9; i++) {
+                memcpy(o, part[i], len[i]);
+                o += len[i];
+                if (i < 8) {
+                    *o++ = ',';
+                }
+            }
+            memcpy(o, c->row_suffix, c->row_suffix_len + 1);
+            b->len += total;
+            break;
+        }
         csv_cell(b, id);
         cli_buf_putc(b, ',');
-        if (!c->no_lines) {
-            cli_buf_puts(b, p);
-        }
+        cli_buf_puts(b, part[1]);
         cli_buf_putc(b, ',');
         csv_cell(b, benefit);
         cli_buf_putc(b, ',');
@@ -294,6 +328,13 @@ static void put_row(const ctx *c, cli_buf *b, const char *id,
 static int rules_index(const ctx *c, const char *id)
 {
     int i;
+    /* a result names its benefits with the rules' own strings: the
+     * pointers match, no string compares per row */
+    for (i = 0; i < c->nben; i++) {
+        if (kr_rules_benefit_id(c->rules, (size_t)i) == id) {
+            return i;
+        }
+    }
     for (i = 0; i < c->nben; i++) {
         if (strcmp(kr_rules_benefit_id(c->rules, (size_t)i), id) == 0) {
             return i;
@@ -309,12 +350,16 @@ static void run_batch(ctx *c, batch *b)
     int i;
     size_t k, j;
     cli_buf failed = CLI_BUF_INIT;
+    kr_error err = KR_ERROR_INIT;
 
     for (i = 0; i < b->n; i++) {
         item *it = &b->items[i];
-        kr_error err = KR_ERROR_INIT;
         cli_buf *eb = c->err_path ? &b->errout : &b->out;
         kr_app *app = NULL;
+        if (err.code != KR_OK) {
+            /* cleared only after use: 800 bytes per application */
+            kr_error_clear(&err);
+        }
         if (!it->rec) {
             put_row(c, eb, it->id, it->line, "", "error", "", "", "", "",
                     it->msg);
@@ -744,7 +789,8 @@ static char *make_ident(const kr_rules *r)
     return b.failed ? NULL : b.p;
 }
 
-static char *make_suffix(const char *ident, const kr_rules *r)
+static char *make_suffix(const char *ident, const kr_rules *r,
+                         size_t *len)
 {
     cli_buf b = CLI_BUF_INIT;
     cli_buf_putc(&b, ',');
@@ -752,6 +798,7 @@ static char *make_suffix(const char *ident, const kr_rules *r)
     cli_buf_putc(&b, ',');
     cli_buf_puts(&b, kr_rules_digest(r));
     cli_buf_puts(&b, "\n");
+    *len = b.len;
     cli_buf_putc(&b, '\0');
     return b.failed ? NULL : b.p;
 }
@@ -942,7 +989,8 @@ int main(int argc, char **argv)
     c.eopts.date = o.date;
     if (!(c.ckpt_opts = make_ckpt_opts(&c, &o)) ||
         !(c.rules_ident = make_ident(rules)) ||
-        !(c.row_suffix = make_suffix(c.rules_ident, rules)) ||
+        !(c.row_suffix = make_suffix(c.rules_ident, rules,
+                                     &c.row_suffix_len)) ||
         !(c.st = calloc((size_t)c.nben + 1, sizeof(bstat)))) {
         rc = CLI_EXIT_INTERNAL;
         goto done;

@@ -8,6 +8,7 @@
  * header, malformed XML structure, an I/O error) is fatal.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #define MAX_ROWS 256          /* persons in one application */
 #define MAX_FIELD (1u << 20)  /* bytes in one CSV field */
 #define MAX_INCOME 99
+#define ID_SIZE 128           /* application ids kept, with the NUL */
 
 enum { C_APPID, C_DATE, C_PID, C_ROLE, C_BEN, C_HOUSEHOLD, C_PERSON,
        C_INCOME };
@@ -30,6 +32,7 @@ enum { C_APPID, C_DATE, C_PID, C_ROLE, C_BEN, C_HOUSEHOLD, C_PERSON,
 typedef struct {
     int kind;
     int income;            /* C_INCOME: 1..99 */
+    int slot;              /* C_INCOME: rank of income among the header's */
     const kr_sym *sym;
     char *name;
 } col;
@@ -60,6 +63,9 @@ struct kr_reader {
     col *cols;
     int ncols;
     int ci[C_BEN + 1];       /* column of each fixed field, -1 if absent */
+    int *inc_cols;           /* the income columns, so rows skip the rest */
+    int ninc_cols;
+    int ninc;                /* distinct income numbers N in the header */
     row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
     int have_next;         /* rows[MAX_ROWS] holds the next row */
     int header_done;
@@ -70,7 +76,7 @@ struct kr_reader {
     unsigned long xml_err_line;
     int xml_err_set;
     /* the record last returned */
-    char id[128];
+    char id[ID_SIZE];
     unsigned long rec_line;
     /* a fatal error found while reading ahead, reported by the next call
      * so that the complete record before it is not lost */
@@ -227,6 +233,13 @@ static int row_field(row *r, int maxf)
 }
 
 #define MAX_COLS 4096
+#define CSV_RUN 1024          /* bytes copied per reservation */
+
+/* Bytes that stop a run of unquoted field bytes (',' is handled inside
+ * the run: it only starts the next field). */
+static const unsigned char csv_special[256] = {
+    ['\n'] = 1, ['\r'] = 1, ['"'] = 1
+};
 
 /* One CSV record (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines
  * inside quotes).  Blank lines are skipped (they may separate
@@ -261,31 +274,48 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
     }
     row_field(r, MAX_COLS);
     for (;;) {
-        if (!quoted) {
-            /* a run of ordinary bytes, straight from the buffer: most of
-             * a monthly file */
-            size_t s0 = rd->inpos, e0 = s0, k;
-            while (e0 < rd->inlen) {
-                char ch = rd->in[e0];
-                if (ch == ',' || ch == '\n' || ch == '\r' || ch == '"') {
-                    break;
-                }
-                e0++;
+        if (!quoted && rd->inpos < rd->inlen) {
+            /* unquoted fields straight from the buffer, commas included:
+             * most of a monthly file.  What a run writes is never longer
+             * than what it reads, so one reservation covers it; runs are
+             * bounded so that rows do not all grow to the input buffer */
+            const char *p = rd->in + rd->inpos, *end = rd->in + rd->inlen;
+            char *o;
+            if (end - p > CSV_RUN) {
+                end = p + CSV_RUN;
             }
-            if ((k = e0 - s0) > 0) {
-                flen += k;
-                if (flen > MAX_FIELD) {
+            if (row_reserve(r, (size_t)(end - p)) < 0) {
+                return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
+            }
+            o = r->buf + r->len;
+            while (p < end && !csv_special[(unsigned char)*p]) {
+                if (*p != ',') {
+                    *o++ = *p++;
+                    at_start = 0;
+                    continue;
+                }
+                p++;
+                *o++ = '\0';
+                if ((flen = (size_t)(o - r->buf) - 1 - r->off[r->nf - 1])
+                    > MAX_FIELD) {
                     return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
                                  "longer than %u bytes", MAX_FIELD);
                 }
-                if (row_reserve(r, k) < 0) {
-                    return fatal(rd, err, KR_ENOMEM, r->line,
-                                 "out of memory");
+                r->len = (size_t)(o - r->buf);
+                if (row_field(r, MAX_COLS) < 0) {
+                    return fatal(rd, err, KR_ELIMIT, r->line, "more than "
+                                 "%d columns", MAX_COLS);
                 }
-                memcpy(r->buf + r->len, rd->in + s0, k);
-                r->len += k;
-                rd->inpos = e0;
-                at_start = 0;
+                at_start = 1;
+            }
+            r->len = (size_t)(o - r->buf);
+            rd->inpos = (size_t)(p - rd->in);
+            flen = r->len - r->off[r->nf - 1];
+            if (flen > MAX_FIELD) {
+                return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
+                             "longer than %u bytes", MAX_FIELD);
+            }
+            if (p == end) {
                 continue;
             }
         }
@@ -358,6 +388,37 @@ static int col_of(const kr_reader *rd, int kind)
         }
     }
     return -1;
+}
+
+/* Rank the header's income numbers N (income.3 and income.7 are the
+ * slots 0 and 1) and list the income columns: a row's income items are
+ * its slots with a non-empty cell, in the order of N. */
+static int income_slots(kr_reader *rd)
+{
+    int slot_of[MAX_INCOME + 1], i, n;
+
+    for (n = 0; n <= MAX_INCOME; n++) {
+        slot_of[n] = -1;
+    }
+    if (!(rd->inc_cols = malloc(sizeof(int) * (size_t)rd->ncols))) {
+        return -1;
+    }
+    for (i = 0; i < rd->ncols; i++) {
+        if (rd->cols[i].kind == C_INCOME) {
+            slot_of[rd->cols[i].income] = 0;
+            rd->inc_cols[rd->ninc_cols++] = i;
+        }
+    }
+    for (n = 1; n <= MAX_INCOME; n++) {
+        if (slot_of[n] == 0) {
+            slot_of[n] = rd->ninc++;
+        }
+    }
+    for (i = 0; i < rd->ninc_cols; i++) {
+        col *c = &rd->cols[rd->inc_cols[i]];
+        c->slot = slot_of[c->income];
+    }
+    return 0;
 }
 
 static int csv_header(kr_reader *rd, kr_error *err)
@@ -436,6 +497,9 @@ static int csv_header(kr_reader *rd, kr_error *err)
     for (i = 0; i <= C_BEN; i++) {
         rd->ci[i] = col_of(rd, i);  /* once, not per application */
     }
+    if (income_slots(rd) < 0) {
+        return fatal(rd, err, KR_ENOMEM, 1, "out of memory");
+    }
     rd->header_done = 1;
     return 0;
 }
@@ -448,17 +512,26 @@ static void swap_rows(row *a, row *b)
     *b = t;
 }
 
-/* Incomes of one row: how many distinct N have a non-empty cell. */
-static int row_incomes(const kr_reader *rd, const row *r, unsigned char *has)
+/* Incomes of one row: how many distinct N have a non-empty cell; with
+ * idx, also the income item of each slot (base + its rank, -1 if none). */
+static int row_incomes(const kr_reader *rd, const row *r, int base,
+                       int *idx)
 {
-    int i, n = 0;
-    memset(has, 0, MAX_INCOME + 1);
-    for (i = 0; i < rd->ncols && i < r->nf; i++) {
-        if (rd->cols[i].kind == C_INCOME && *fld(r, i) &&
-            !has[rd->cols[i].income]) {
-            has[rd->cols[i].income] = 1;
-            n++;
+    unsigned char has[MAX_INCOME];
+    int j, n = 0;
+
+    memset(has, 0, (size_t)rd->ninc);
+    for (j = 0; j < rd->ninc_cols; j++) {
+        int k = rd->inc_cols[j];
+        if (k < r->nf && *fld(r, k)) {
+            has[rd->cols[k].slot] = 1;
         }
+    }
+    for (j = 0; j < rd->ninc; j++) {
+        if (idx) {
+            idx[j] = has[j] ? base + n : -1;
+        }
+        n += has[j];
     }
     return n;
 }
@@ -469,9 +542,9 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     const kr_rules *r = rd->rules;
     int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
     int ci_role = rd->ci[C_ROLE], ci_ben = rd->ci[C_BEN];
-    int i, k, nin = 0, rc, inc_base;
-    unsigned char has[MAX_INCOME + 1];
-    int inc_index[MAX_INCOME + 1];
+    int i, k, nin = 0, rc;
+    int ninc[MAX_ROWS];            /* income items of each row */
+    int inc_index[MAX_INCOME];     /* of each income slot, in a row */
     kr_app *a = NULL;
     const char *date = fld(&rows[0], ci_date);
 
@@ -483,7 +556,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                               "from '%s' in the application's first row "
                               "(inconsistent household)", id, d, date);
         }
-        nin += row_incomes(rd, &rows[i], has);
+        nin += ninc[i] = row_incomes(rd, &rows[i], 0, NULL);
     }
     if ((rc = kr_app__begin(&a, r, rd->name, id, date, rows[0].line,
                             nrows, nin, err)) < 0) {
@@ -493,17 +566,15 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         const row *w = &rows[i];
         if ((rc = kr_app__add_person(a, ci_pid >= 0 ? fld(w, ci_pid) : NULL,
                                      fld(w, ci_role),
-                                     row_incomes(rd, w, has), w->line,
+                                     ninc[i], w->line,
                                      err)) < 0) {
             goto fail;
         }
     }
     for (i = 0; i < nrows; i++) {
         const row *w = &rows[i];
-        inc_base = a->persons[i].first_income;
-        row_incomes(rd, w, has);
-        for (k = 1, nin = 0; k <= MAX_INCOME; k++) {
-            inc_index[k] = has[k] ? inc_base + nin++ : -1;
+        if (ninc[i]) {
+            row_incomes(rd, w, a->persons[i].first_income, inc_index);
         }
         for (k = 0; k < rd->ncols && k < w->nf; k++) {
             const col *c = &rd->cols[k];
@@ -519,7 +590,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
                 break;
             case C_INCOME:
                 rc = kr_app__set(a, r, c->sym, KR_ENT_INCOME,
-                                 inc_index[c->income], v, w->line,
+                                 inc_index[c->slot], v, w->line,
                                  rd->decimal_comma, err);
                 break;
             case C_HOUSEHOLD:
@@ -554,25 +625,31 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         }
     }
     if (ci_ben >= 0) {
-        /* benefits: from the first row that names them */
+        /* benefits: from the first row that names them; ids separated
+         * by spaces or ';', each copied out only to be terminated */
         for (i = 0; i < nrows; i++) {
-            char *list, *tok, *save = NULL;
-            if (!*fld(&rows[i], ci_ben)) {
+            const char *p = fld(&rows[i], ci_ben);
+            if (!*p) {
                 continue;
             }
-            if (!(list = strdup(fld(&rows[i], ci_ben)))) {
-                rc = kr__err(err, KR_ENOMEM, "out of memory");
-                goto fail;
-            }
-            for (tok = strtok_r(list, " ;", &save); tok;
-                 tok = strtok_r(NULL, " ;", &save)) {
-                if ((rc = kr_app__request(a, r, tok, rows[i].line,
-                                          err)) < 0) {
-                    free(list);
+            while (*(p += strspn(p, " ;"))) {
+                char tok[128], *t;
+                size_t n = strcspn(p, " ;");
+                if (!(t = n < sizeof(tok) ? tok : malloc(n + 1))) {
+                    rc = kr__err(err, KR_ENOMEM, "out of memory");
                     goto fail;
                 }
+                memcpy(t, p, n);
+                t[n] = '\0';
+                rc = kr_app__request(a, r, t, rows[i].line, err);
+                if (t != tok) {
+                    free(t);
+                }
+                if (rc < 0) {
+                    goto fail;
+                }
+                p += n;
             }
-            free(list);
             break;
         }
     }
@@ -584,6 +661,17 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
 fail:
     kr_app_free(a);
     return rc;
+}
+
+/* snprintf(id, ID_SIZE, "%s", s), the hot case without printf. */
+static void copy_id(char *id, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > ID_SIZE - 1) {
+        n = ID_SIZE - 1;
+    }
+    memcpy(id, s, n);
+    id[n] = '\0';
 }
 
 /* The rows of the next application into rd->rows[0..*n). */
@@ -605,7 +693,7 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
         }
     }
     rd->have_next = 0;
-    snprintf(rd->id, sizeof(rd->id), "%s", fld(&rd->rows[MAX_ROWS], ci_id));
+    copy_id(rd->id, fld(&rd->rows[MAX_ROWS], ci_id));
     rd->rec_line = rd->rows[MAX_ROWS].line;
     swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
     n = 1;
@@ -910,7 +998,7 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
 /* Records: split by one thread, built by many                         */
 
 struct kr_record {
-    char id[128];
+    char id[ID_SIZE];
     unsigned long line;
     int nrows;
     row *rows;               /* CSV: copies of the application's rows */
@@ -919,41 +1007,52 @@ struct kr_record {
 
 void kr_record_free(kr_record *rec)
 {
-    int i;
     if (!rec) {
         return;
     }
-    for (i = 0; i < rec->nrows; i++) {
-        free(rec->rows[i].buf);
-        free(rec->rows[i].off);
-    }
-    free(rec->rows);
     xmlFreeDoc(rec->doc);
     free(rec);
 }
 
-static int copy_rows(kr_record *rec, const row *rows, int n)
+/* A record and copies of its n rows in one block (one malloc, one free
+ * per application): the record, the row headers, the field offsets,
+ * then the field bytes. */
+static kr_record *new_record(const row *rows, int n)
 {
+    size_t size = sizeof(kr_record) + sizeof(row) * (size_t)n;
+    kr_record *rec;
+    size_t *off;
+    char *buf;
     int i;
-    if (!(rec->rows = calloc((size_t)n, sizeof(row)))) {
-        return -1;
+
+    for (i = 0; i < n; i++) {
+        size += sizeof(size_t) * (size_t)rows[i].nf + rows[i].len;
+    }
+    if (!(rec = malloc(size))) {
+        return NULL;
     }
     rec->nrows = n;
+    rec->rows = (row *)(rec + 1);
+    rec->doc = NULL;
+    off = (size_t *)(rec->rows + n);
+    for (i = 0; i < n; i++) {
+        off += rows[i].nf;
+    }
+    buf = (char *)off;
+    off = (size_t *)(rec->rows + n);
     for (i = 0; i < n; i++) {
         row *d = &rec->rows[i];
-        d->buf = malloc(rows[i].len ? rows[i].len : 1);
-        d->off = malloc(sizeof(size_t) * (size_t)(rows[i].nf ? rows[i].nf
-                                                               : 1));
-        if (!d->buf || !d->off) {
-            return -1;
-        }
-        memcpy(d->buf, rows[i].buf, rows[i].len);
-        memcpy(d->off, rows[i].off, sizeof(size_t) * (size_t)rows[i].nf);
+        d->buf = buf;
+        d->off = off;
+        memcpy(buf, rows[i].buf, rows[i].len);
+        memcpy(off, rows[i].off, sizeof(size_t) * (size_t)rows[i].nf);
         d->len = d->cap = rows[i].len;
         d->nf = rows[i].nf;
         d->line = rows[i].line;
+        buf += rows[i].len;
+        off += rows[i].nf;
     }
-    return 0;
+    return rec;
 }
 
 int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
@@ -980,17 +1079,13 @@ int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
     if (rc != KR_OK) {
         return rc;
     }
-    if (!(rec = calloc(1, sizeof(*rec)))) {
+    if (!(rec = new_record(rd->rows, doc ? 0 : n))) {
         xmlFreeDoc(doc);
         return kr__err(err, KR_ENOMEM, "out of memory");
     }
-    snprintf(rec->id, sizeof(rec->id), "%s", rd->id);
+    memcpy(rec->id, rd->id, strlen(rd->id) + 1);
     rec->line = rd->rec_line;
     rec->doc = doc;
-    if (!doc && copy_rows(rec, rd->rows, n) < 0) {
-        kr_record_free(rec);
-        return kr__err(err, KR_ENOMEM, "out of memory");
-    }
     *out = rec;
     return KR_OK;
 }
@@ -1052,6 +1147,7 @@ void kr_reader_free(kr_reader *rd)
         free(rd->cols[i].name);
     }
     free(rd->cols);
+    free(rd->inc_cols);
     if (rd->rows) {
         for (i = 0; i <= MAX_ROWS; i++) {
             free(rd->rows[i].buf);
@@ -1067,8 +1163,15 @@ void kr_reader_free(kr_reader *rd)
 /* ------------------------------------------------------------------ */
 /* Exact sums                                                          */
 
+/* Amounts with at most two decimals (nearly all) are added as whole
+ * grosze in a machine integer; anything else, and the integer when it
+ * grows large, goes into the rational.  The value is q + cents / 100,
+ * exactly: the same total as adding every amount to q. */
+#define SUM_CENTS_MAX (LONG_MAX / 4)   /* one amount in the integer */
+
 struct kr_sum {
     mpq_t q;
+    long cents;                        /* |cents| <= LONG_MAX / 2 */
 };
 
 int kr_sum_new(kr_sum **out, kr_error *err)
@@ -1079,6 +1182,7 @@ int kr_sum_new(kr_sum **out, kr_error *err)
         return kr__err(err, KR_ENOMEM, "out of memory");
     }
     mpq_init(s->q);
+    s->cents = 0;
     *out = s;
     return KR_OK;
 }
@@ -1091,11 +1195,74 @@ void kr_sum_free(kr_sum *s)
     }
 }
 
+/* out = q + cents / 100 (out may be q) */
+static void sum_value(mpq_ptr out, const kr_sum *s)
+{
+    mpq_t c;
+    mpq_init(c);
+    mpq_set_si(c, s->cents, 100);
+    mpq_canonicalize(c);
+    mpq_add(out, s->q, c);
+    mpq_clear(c);
+}
+
+static void sum_flush(kr_sum *s)
+{
+    sum_value(s->q, s);
+    s->cents = 0;
+}
+
+/* dec as whole grosze when it is -?[0-9]+(\.[0-9]{1,2})? and small
+ * enough; 0 otherwise (the rational path decides what it is). */
+static int parse_cents(const char *dec, long *out)
+{
+    const char *p = dec + (*dec == '-');
+    long v = 0;
+    int nfrac = -1;
+
+    if (!*p) {
+        return 0;
+    }
+    for (; *p; p++) {
+        if (*p == '.' && nfrac < 0 && p > dec + (*dec == '-')) {
+            nfrac = 0;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || nfrac >= 2 ||
+            v > (SUM_CENTS_MAX - 9) / 10) {
+            return 0;
+        }
+        v = v * 10 + (*p - '0');
+        nfrac += nfrac >= 0;
+    }
+    if (nfrac == 0) {
+        return 0;               /* "1." is not a number */
+    }
+    for (nfrac = nfrac < 0 ? 0 : nfrac; nfrac < 2; nfrac++) {
+        if (v > SUM_CENTS_MAX / 10) {
+            return 0;
+        }
+        v *= 10;
+    }
+    *out = *dec == '-' ? -v : v;
+    return 1;
+}
+
 int kr_sum_add(kr_sum *s, const char *dec, kr_error *err)
 {
     mpq_t x, d;
-    const char *sl = strchr(dec, '/');
+    const char *sl;
     int rc = KR_OK;
+    long v;
+
+    if (parse_cents(dec, &v)) {
+        if (s->cents > SUM_CENTS_MAX || s->cents < -SUM_CENTS_MAX) {
+            sum_flush(s);
+        }
+        s->cents += v;
+        return KR_OK;
+    }
+    sl = strchr(dec, '/');
     mpq_init(x);
     if (!sl) {
         rc = kr_dec_parse(x, dec, strlen(dec), err);
@@ -1118,21 +1285,32 @@ int kr_sum_add(kr_sum *s, const char *dec, kr_error *err)
 void kr_sum_merge(kr_sum *s, const kr_sum *o)
 {
     mpq_add(s->q, s->q, o->q);
+    s->cents += o->cents;       /* both within LONG_MAX / 2 */
+    if (s->cents > LONG_MAX / 2 || s->cents < -(LONG_MAX / 2)) {
+        sum_flush(s);
+    }
 }
 
 int kr_sum_total(char **out, const kr_sum *s, kr_error *err)
 {
-    *out = kr_dec_to_string(s->q, 2);
+    mpq_t t;
+    mpq_init(t);
+    sum_value(t, s);
+    *out = kr_dec_to_string(t, 2);
+    mpq_clear(t);
     return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
 }
 
 int kr_sum_mean(char **out, const kr_sum *s, unsigned long n,
                 unsigned decimals, kr_error *err)
 {
-    mpq_t m;
+    mpq_t m, t;
     *out = NULL;
+    mpq_init(t);
+    sum_value(t, s);
     if (n == 0) {
-        *out = kr_dec_to_fixed(s->q, decimals, KR_ROUND_HALF_UP);
+        *out = kr_dec_to_fixed(t, decimals, KR_ROUND_HALF_UP);
+        mpq_clear(t);
         if (*out) {
             /* the mean of nothing is shown as zero */
             free(*out);
@@ -1144,8 +1322,9 @@ int kr_sum_mean(char **out, const kr_sum *s, unsigned long n,
     }
     mpq_init(m);
     mpq_set_ui(m, n, 1);
-    mpq_div(m, s->q, m);
+    mpq_div(m, t, m);
     *out = kr_dec_to_fixed(m, decimals, KR_ROUND_HALF_UP);
     mpq_clear(m);
+    mpq_clear(t);
     return *out ? KR_OK : kr__err(err, KR_ENOMEM, "out of memory");
 }

@@ -72,6 +72,30 @@ static void quote_text(char *dst, size_t dstsz, const char *s, size_t len)
     dst[n] = '\0';
 }
 
+/* Lowest terms of v / 10^scale by plain integer steps: 10^scale has no
+ * prime factors but 2 and 5, so removing the common ones is the gcd. */
+static void reduce_pow10(unsigned long long *v, unsigned long long *d,
+                         unsigned scale)
+{
+    unsigned twos = scale, fives = scale;
+
+    while (twos > 0 && (*v & 1u) == 0) {
+        *v >>= 1;
+        twos--;
+    }
+    while (fives > 0 && *v % 5u == 0) {
+        *v /= 5u;
+        fives--;
+    }
+    *d = 1;
+    while (twos--) {
+        *d *= 2u;
+    }
+    while (fives--) {
+        *d *= 5u;
+    }
+}
+
 int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
 {
     /* Integer and fraction digits concatenated: the numerator's text. */
@@ -84,6 +108,8 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
     int neg = 0;
     int percent = 0;
     unsigned long scale;
+    /* the digits' value while there are at most 18 of them (< 10^18) */
+    unsigned long long v = 0;
 
     if (!s) {
         len = 0;
@@ -93,6 +119,7 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
         i++;
     }
     while (i < len && is_digit(s[i])) {
+        v = v * 10u + (unsigned long long)(s[i] - '0');
         nint++;
         i++;
     }
@@ -102,6 +129,7 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
     if (i < len && s[i] == '.') {
         i++;
         while (i < len && is_digit(s[i])) {
+            v = v * 10u + (unsigned long long)(s[i] - '0');
             nfrac++;
             i++;
         }
@@ -122,21 +150,36 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
                        "number \"%s\" has more than %d digits", quoted,
                        KR_DEC_MAX_DIGITS);
     }
+    scale = (unsigned long)nfrac + (percent ? 2u : 0u);
 
+#if ULONG_MAX >= 0xFFFFFFFFFFFFFFFFu
+    if (nint + nfrac <= 18 && scale <= 19) {
+        /* the common case (amounts): v and 10^scale < 2^64 fit an
+         * unsigned long, so the canonical fraction is set directly,
+         * with no temporary big integers and no GMP gcd */
+        unsigned long long d = 1;
+        if (v == 0) {
+            mpq_set_ui(q, 0, 1);
+            return KR_OK;
+        }
+        reduce_pow10(&v, &d, (unsigned)scale);
+        mpz_set_ui(mpq_numref(q), (unsigned long)v);
+        if (neg) {
+            mpz_neg(mpq_numref(q), mpq_numref(q));
+        }
+        mpz_set_ui(mpq_denref(q), (unsigned long)d);
+        return KR_OK;
+    }
+#endif
     for (i = 0; i < len; i++) {
         if (is_digit(s[i])) {
             digits[ndig++] = s[i];
         }
     }
     digits[ndig] = '\0';
-    scale = (unsigned long)nfrac + (percent ? 2u : 0u);
 
     if (ndig <= 18) {
-        /* the common case (amounts): no temporary big integers */
-        unsigned long long v = 0;
-        for (i = 0; i < ndig; i++) {
-            v = v * 10u + (unsigned long long)(digits[i] - '0');
-        }
+        /* no temporary big integers; v holds the digits' value */
         mpz_set_ui(mpq_numref(q), 0);
         if (v > 0) {
             mpz_import(mpq_numref(q), 1, 1, sizeof(v), 0, 0, &v);

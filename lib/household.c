@@ -53,11 +53,14 @@ static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
                          unsigned long line, int decimal_comma)
 {
     kr_val *v;
-    kr_error e = KR_ERROR_INIT;
+    kr_error e;
     char w[160];
     char fixed[64];
     size_t k;
 
+    /* only the code is read before an error sets the rest: a field
+     * does not pay for clearing the whole message buffer */
+    e.code = KR_OK;
     if (!s || s->kind != SYM_INPUT) {
         return kr__err_at(p->err, KR_EINVALID, p->file, line,
                           "%s: field '%s' is not an input declared by the "
@@ -87,6 +90,7 @@ static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
         }
     }
     v = &p->a->vals[ent][k];
+    kr_val__init(v, NULL);
     if (kr_value__parse(v, &p->a->pool, s->type, s, text, &e) < 0) {
         return kr__err_at(p->err, e.code, p->file, line, "%s: field '%s': "
                           "%s", where(p, ent, inst, w, sizeof(w)), name,
@@ -204,8 +208,10 @@ static int alloc_inputs(ps *p, int ent, int ninst)
 {
     size_t n = (size_t)ninst * (size_t)p->r->ninputs[ent];
     p->a->ninputs[ent] = p->r->ninputs[ent];
-    p->a->vals[ent] = kr_pool__alloc(&p->a->pool,
-                                     sizeof(kr_val) * (n ? n : 1));
+    /* values are read only where set[] says so, and set_input_sym
+     * initialises each one it sets: no need to clear them all */
+    p->a->vals[ent] = kr_pool__alloc_raw(&p->a->pool,
+                                         sizeof(kr_val) * (n ? n : 1));
     p->a->set[ent] = kr_pool__alloc(&p->a->pool, n ? n : 1);
     return p->a->vals[ent] && p->a->set[ent] ? 0 : oom(p);
 }
@@ -529,7 +535,9 @@ int kr_app__add_person(kr_app *a, const char *id, const char *role,
         }
     }
     for (j = 0; role && j < KR_NROLE; j++) {
-        if (strcmp(role, kr_role_names[j]) == 0) {
+        /* the first letter first: the roles' first letters differ */
+        if (role[0] == kr_role_names[j][0] &&
+            strcmp(role, kr_role_names[j]) == 0) {
             break;
         }
     }

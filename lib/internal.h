@@ -39,6 +39,7 @@ void kr_pool__free(kr_pool *p);
 /* Forget every allocation but keep the memory for the next ones. */
 void kr_pool__reset(kr_pool *p);
 void *kr_pool__alloc(kr_pool *p, size_t n);           /* zeroed */
+void *kr_pool__alloc_raw(kr_pool *p, size_t n);       /* not zeroed */
 char *kr_pool__strdup(kr_pool *p, const char *s);
 char *kr_pool__strndup(kr_pool *p, const char *s, size_t n);
 /* An mpq_init'ed rational cleared when the pool is freed. */

@@ -93,7 +93,8 @@ void kr_pool__reset(kr_pool *p)
     p->fins = NULL;
 }
 
-void *kr_pool__alloc(kr_pool *p, size_t n)
+/* n bytes, not cleared; inlined into both allocators below */
+static inline void *take(kr_pool *p, size_t n)
 {
     kr_pool_chunk *c = p->chunks;
     size_t a = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
@@ -124,13 +125,26 @@ void *kr_pool__alloc(kr_pool *p, size_t n)
     }
     r = (char *)c->data + c->used;
     c->used += a;
-    memset(r, 0, n);
     return r;
+}
+
+void *kr_pool__alloc(kr_pool *p, size_t n)
+{
+    void *r = take(p, n);
+    if (r) {
+        memset(r, 0, n);
+    }
+    return r;
+}
+
+void *kr_pool__alloc_raw(kr_pool *p, size_t n)
+{
+    return take(p, n);
 }
 
 char *kr_pool__strndup(kr_pool *p, const char *s, size_t n)
 {
-    char *r = kr_pool__alloc(p, n + 1);
+    char *r = kr_pool__alloc_raw(p, n + 1);
     if (r) {
         memcpy(r, s, n);
         r[n] = '\0';

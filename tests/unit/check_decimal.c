@@ -178,6 +178,44 @@ START_TEST(test_parse_valid)
 }
 END_TEST
 
+/* Around the limits of the machine-integer path (18 digits, 10^19):
+ * the result must be the same canonical fraction as GMP's. */
+static void expect_parse_big(const char *s, const char *want)
+{
+    mpq_t q, w;
+    int rc, ok;
+
+    mpq_init(q);
+    mpq_init(w);
+    mpq_set_str(w, want, 10);
+    mpq_canonicalize(w);
+    rc = kr_dec_parse(q, s, strlen(s), NULL);
+    ok = rc == KR_OK && mpz_cmp(mpq_numref(q), mpq_numref(w)) == 0 &&
+         mpz_cmp(mpq_denref(q), mpq_denref(w)) == 0;
+    mpq_clear(q);
+    mpq_clear(w);
+    ck_assert_msg(ok, "parse(%s) rc=%d, want %s", s, rc, want);
+}
+
+START_TEST(test_parse_limits)
+{
+    expect_parse_big("999999999999999999", "999999999999999999/1");
+    expect_parse_big("-999999999999999999", "-999999999999999999/1");
+    expect_parse_big("9999999999999999999", "9999999999999999999/1");
+    expect_parse_big("99999999999999999999", "99999999999999999999/1");
+    expect_parse_big("0.00000000000000001", "1/100000000000000000");
+    expect_parse_big("0.00000000000000001%",
+                     "1/10000000000000000000");
+    expect_parse_big("0.000000000000000001%",
+                     "1/100000000000000000000");
+    expect_parse_big("1.00000000000000000%", "1/100");
+    expect_parse_big("-12.50000000000000%", "-1/8");
+    expect_parse_big("0.00000000000000000%", "0/1");
+    expect_parse_big("4096.000000000000", "4096/1");
+    expect_parse_big("0.0000000000000625", "1/16000000000000");
+}
+END_TEST
+
 START_TEST(test_parse_not_terminated)
 {
     const char buf[] = { '1', '2', '3', '4', '5' };
@@ -1070,6 +1108,7 @@ static Suite *decimal_suite(void)
 
     tc = tcase_create("parse");
     tcase_add_test(tc, test_parse_valid);
+    tcase_add_test(tc, test_parse_limits);
     tcase_add_test(tc, test_parse_not_terminated);
     tcase_add_test(tc, test_parse_invalid);
     tcase_add_test(tc, test_parse_message);
