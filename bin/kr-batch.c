@@ -540,37 +540,167 @@ static char *ckpt_path(const char *out)
     return p;
 }
 
-/* The checkpoint: written to .tmp, fsync'ed, renamed: never half. */
-static int write_ckpt(ctx *c, const char *path, outfile *o, outfile *e)
+/* What the output holds at this moment (the applications of written
+ * batches), as the text of a checkpoint; out and err are the byte
+ * lengths of the output files. */
+static void ckpt_text(const ctx *c, cli_buf *b, long out, long err)
+{
+    int i;
+    cli_buf_printf(b, "kr-batch-checkpoint 1\nrules %s\noptions %s\n"
+                   "read %lu\ncomputed %lu\nrejected %lu\nout %ld\nerr %ld\n",
+                   kr_rules_digest(c->rules), c->ckpt_opts,
+                   c->computed + c->rejected, c->computed, c->rejected, out,
+                   err);
+    for (i = 0; i < c->nben; i++) {
+        char *t = NULL;
+        kr_sum_total(&t, c->st[i].total, NULL);
+        cli_buf_printf(b, "benefit %d %lu %lu %lu %s\n", i,
+                       c->st[i].eligible, c->st[i].ineligible,
+                       c->st[i].errors, t ? t : "0");
+        kr_free(t);
+    }
+}
+
+/*
+ * Checkpoints are made durable by a thread of their own.  An fsync of
+ * the output can take seconds (it flushes everything the page cache
+ * holds of it), and the reading thread waiting for it would leave the
+ * workers without batches.  The reading thread flushes its buffers to
+ * the kernel and hands over the checkpoint text of that moment; the
+ * syncer fsyncs the output files, which makes at least those bytes
+ * durable, and only then writes the checkpoint (to .tmp, fsync'ed,
+ * renamed: never half).  One at a time: while one is in flight the next
+ * is simply taken later.
+ */
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd_out, fd_err;      /* fd_err -1: no error file */
+    const char *path;
+    cli_buf text;            /* the pending checkpoint */
+    int pending, stop, failed, err_no, started;
+} syncer;
+
+static int ckpt_commit(const char *path, const cli_buf *text)
 {
     char tmp[4096];
     FILE *f;
-    int i;
-
-    if (sync_file(o->f) < 0 || (e->f && sync_file(e->f) < 0)) {
-        return -1;
-    }
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if (!(f = fopen(tmp, "w"))) {
         return -1;
     }
-    /* what the output holds: the applications of written batches */
-    fprintf(f, "kr-batch-checkpoint 1\nrules %s\noptions %s\nread %lu\n"
-            "computed %lu\nrejected %lu\nout %ld\nerr %ld\n",
-            kr_rules_digest(c->rules), c->ckpt_opts,
-            c->computed + c->rejected, c->computed, c->rejected, ftell(o->f),
-            e->f ? ftell(e->f) : 0L);
-    for (i = 0; i < c->nben; i++) {
-        char *t = NULL;
-        kr_sum_total(&t, c->st[i].total, NULL);
-        fprintf(f, "benefit %d %lu %lu %lu %s\n", i, c->st[i].eligible,
-                c->st[i].ineligible, c->st[i].errors, t ? t : "0");
-        kr_free(t);
+    if (fwrite(text->p, 1, text->len, f) != text->len) {
+        fclose(f);
+        return -1;
     }
     if (sync_file(f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
         return -1;
     }
     return 0;
+}
+
+static int sync_fd(int fd)
+{
+    return fd >= 0 && fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
+}
+
+static void *syncer_main(void *arg)
+{
+    syncer *y = arg;
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        int rc;
+        while (!y->pending && !y->stop) {
+            pthread_cond_wait(&y->cv, &y->mu);
+        }
+        if (!y->pending) {
+            break;
+        }
+        /* the text is not touched by the reading thread while pending */
+        pthread_mutex_unlock(&y->mu);
+        rc = sync_fd(y->fd_out) < 0 || sync_fd(y->fd_err) < 0 ||
+             ckpt_commit(y->path, &y->text) < 0 ? errno : 0;
+        pthread_mutex_lock(&y->mu);
+        if (rc && !y->failed) {
+            y->failed = 1;
+            y->err_no = rc;
+        }
+        y->pending = 0;
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+/* Hand a checkpoint to the syncer, unless one is still in flight (then
+ * 0 and nothing happens: the caller tries again later).  1 when handed
+ * over, -1 on an I/O error (now or in an earlier checkpoint). */
+static int ckpt_offer(syncer *y, const ctx *c, outfile *o, outfile *e)
+{
+    int busy;
+    pthread_mutex_lock(&y->mu);
+    busy = y->pending;
+    if (y->failed) {
+        errno = y->err_no;
+        pthread_mutex_unlock(&y->mu);
+        return -1;
+    }
+    pthread_mutex_unlock(&y->mu);
+    if (busy) {
+        return 0;
+    }
+    if (fflush(o->f) != 0 || (e->f && fflush(e->f) != 0)) {
+        return -1;
+    }
+    y->text.len = 0;
+    ckpt_text(c, &y->text, ftell(o->f), e->f ? ftell(e->f) : 0L);
+    if (cli_buf_failed(&y->text)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    pthread_mutex_lock(&y->mu);
+    y->pending = 1;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    return 1;
+}
+
+static int syncer_start(syncer *y, const char *path, outfile *o, outfile *e)
+{
+    memset(y, 0, sizeof(*y));
+    y->path = path;
+    y->fd_out = fileno(o->f);
+    y->fd_err = e->f ? fileno(e->f) : -1;
+    pthread_mutex_init(&y->mu, NULL);
+    pthread_cond_init(&y->cv, NULL);
+    if (pthread_create(&y->th, NULL, syncer_main, y) != 0) {
+        pthread_mutex_destroy(&y->mu);
+        pthread_cond_destroy(&y->cv);
+        return -1;
+    }
+    y->started = 1;
+    return 0;
+}
+
+/* Wait for the checkpoint in flight; -1 if any checkpoint failed. */
+static int syncer_stop(syncer *y)
+{
+    int failed;
+    if (!y->started) {
+        return 0;
+    }
+    pthread_mutex_lock(&y->mu);
+    y->stop = 1;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    pthread_join(y->th, NULL);
+    pthread_mutex_destroy(&y->mu);
+    pthread_cond_destroy(&y->cv);
+    cli_buf_free(&y->text);
+    y->started = 0;
+    failed = y->failed;
+    errno = y->err_no;
+    return failed ? -1 : 0;
 }
 
 static int read_ckpt(ctx *c, const char *path, long *out_bytes,
@@ -945,8 +1075,10 @@ int main(int argc, char **argv)
     cli_buf sb = CLI_BUF_INIT;
     long ckpt_every = CKPT_EVERY_MS;
     const char *env_ck = getenv("KR_BATCH_CHECKPOINT_MS");
+    syncer sync;
 
     cli_init("kr-batch");
+    memset(&sync, 0, sizeof(sync));
     if (env_ck && *env_ck) {
         char *e;
         long v = strtol(env_ck, &e, 10);
@@ -1102,6 +1234,10 @@ int main(int argc, char **argv)
             pthread_create(&th[i], NULL, worker, &c);
         }
     }
+    if (ck && syncer_start(&sync, ck, &out, &eout) < 0) {
+        rc = CLI_EXIT_INTERNAL;
+        goto done;
+    }
     /* read, hand out, write in order */
     while (!eof || written < seq) {
         batch *b;
@@ -1160,11 +1296,14 @@ int main(int argc, char **argv)
             written++;
         }
         if (ck && now_ms() - last_ck >= ckpt_every) {
-            if (write_ckpt(&c, ck, &out, &eout) < 0) {
+            int r = sync.started ? ckpt_offer(&sync, &c, &out, &eout) : 0;
+            if (r < 0) {
                 rc = CLI_EXIT_IO;
                 break;
             }
-            last_ck = now_ms();
+            if (r > 0) {
+                last_ck = now_ms();
+            }
         }
         if (c.progress && now_ms() - last_pg >= 250) {
             progress(&c, start, size, fd, 0);
@@ -1182,6 +1321,9 @@ int main(int argc, char **argv)
     }
     if (c.progress) {
         progress(&c, start, size, fd, 1);
+    }
+    if (syncer_stop(&sync) < 0 && rc == CLI_EXIT_OK) {
+        rc = CLI_EXIT_IO;
     }
     if (rc != CLI_EXIT_OK) {
         cli_errorf("cannot write the output: %s", strerror(errno));
@@ -1236,6 +1378,7 @@ int main(int argc, char **argv)
         rc = CLI_EXIT_APP;
     }
 done:
+    syncer_stop(&sync);
     cli_buf_free(&sb);
     if (ring) {
         for (i = 0; i < nring; i++) {
