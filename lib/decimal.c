@@ -711,6 +711,13 @@ static int set_ratio(mpq_ptr out, kr_i128 n, kr_i128 d)
     if (n == 0) {
         return set_reduced(out, 0, 1);
     }
+    if (fits63(n) && d <= INT64_MAX) {
+        /* the usual case, without 128-bit divisions */
+        int64_t n6 = (int64_t)n, d6 = (int64_t)d;
+        uint64_t g6 = gcd64(n6 < 0 ? -(uint64_t)n6 : (uint64_t)n6,
+                            (uint64_t)d6);
+        return set_reduced(out, n6 / (int64_t)g6, d6 / (int64_t)g6);
+    }
     g = gcd128(abs128(n), (kr_u128)d);
     if (g != 1) {
         n /= (kr_i128)g;
@@ -727,6 +734,13 @@ static int add_small(mpq_ptr out, int64_t a, int64_t b, int64_t c,
 {
     uint64_t g;
     kr_i128 t;
+    /* sums over persons add many zeros */
+    if (c == 0) {
+        return set_reduced(out, a, b);
+    }
+    if (a == 0) {
+        return set_reduced(out, c, d);
+    }
     if (b == d) {
         t = (kr_i128)a + c;
         return b == 1 ? set_reduced(out, t, 1) : set_ratio(out, t, b);
@@ -739,7 +753,9 @@ static int add_small(mpq_ptr out, int64_t a, int64_t b, int64_t c,
     t = (kr_i128)a * (int64_t)((uint64_t)d / g) +
         (kr_i128)c * (int64_t)((uint64_t)b / g);
     {
-        uint64_t g2 = gcd64((uint64_t)(abs128(t) % g), g);
+        kr_u128 at = abs128(t);
+        uint64_t g2 = gcd64((at >> 64) == 0 ? (uint64_t)at % g
+                                             : (uint64_t)(at % g), g);
         if (g2 != 1) {
             t /= (kr_i128)g2;
         }
