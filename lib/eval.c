@@ -303,7 +303,17 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
                 break;
             }
             hit = i;
-            rc = ev(res, k->expr, sc, &k->src, &slot->v, err);
+            if (k->expr->kind <= E_REF) {
+                /* a literal or a name, the usual result of a case: read
+                 * and copied without a dispatch */
+                const kr_val *v;
+                if ((rc = ev_view(res, k->expr, sc, &k->src, NULL, &v,
+                                  err)) == KR_OK) {
+                    copy_val(&slot->v, v);
+                }
+            } else {
+                rc = ev(res, k->expr, sc, &k->src, &slot->v, err);
+            }
             if (!s->unique) {
                 break;
             }
@@ -1428,6 +1438,7 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
                   const kr_eval_opts *opts, kr_error *err)
 {
     kr_eval_opts none = KR_EVAL_OPTS_INIT;
+    kr_error be = KR_ERROR_INIT;
     kr_result *res = *out;
     int e, i, j, rc = KR_OK;
 
@@ -1581,8 +1592,10 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         goto fail;
     }
     for (i = 0; i < res->nb; i++) {
-        kr_error be = KR_ERROR_INIT;
         kr_bres *br = &res->bres[i];
+        if (be.code) {
+            kr_error_clear(&be); /* clearing 800 bytes only when used */
+        }
         res->fail_kind = FAIL_NONE;
         rc = eval_benefit(res, res->bidx[i], br, &be);
         if (rc == KR_EEVAL || rc == KR_EDIVZERO || rc == KR_ELIMIT) {
