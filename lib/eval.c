@@ -770,19 +770,93 @@ static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
     }
 }
 
-static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
-              kr_val *out, kr_error *err)
+/* The node kinds that need more than a few loads each have a function of
+ * their own, so that ev() itself is a jump table whose every branch is a
+ * tail call: it then saves no registers and sets up no frame, which is
+ * most of the cost of dispatching one node. */
+static COLD int ev_copy(kr_val *out, const kr_val *v)
+{
+    copy_val(out, v);
+    return KR_OK;
+}
+
+static COLD int ev_ref(kr_result *res, const kr_expr *e, scope sc,
+                       kr_val *out, kr_error *err)
+{
+    const kr_val *v;
+    int rc = sym_view(res, e->sym, ref_inst(e->sym, sc), &v, err);
+    if (rc == KR_OK) {
+        copy_val(out, v);
+    }
+    return rc;
+}
+
+static COLD int ev_role(kr_result *res, const kr_expr *e, scope sc,
+                        const kr_src *src, kr_val *out, kr_error *err)
+{
+    int p = res->app->role_person[e->op];
+    if (p < 0) {
+        return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
+                            "person has role \"%s\"", kr_role_names[e->op],
+                            e->name, p == -1 ? "no" : "more than one",
+                            kr_role_names[e->op]);
+    }
+    sc.person = p;
+    sc.income = -1;
+    return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
+}
+
+/* if, not, and, or: operands read in place */
+static COLD int ev_logic(kr_result *res, const kr_expr *e, scope sc,
+                         const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_val *v;
     int rc;
 
+    if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
+        return rc;
+    }
+    switch (e->kind) {
+    case E_IF:
+        return ev(res, e->args[v->b ? 1 : 2], sc, src, out, err);
+    case E_NOT:
+        out->kind = V_BOOL;
+        out->b = !v->b;
+        return KR_OK;
+    default: { /* and, or: n operands (rules_check.c flattens chains) */
+        int i, stop = e->kind == E_OR;
+        for (i = 1; i < e->nargs && v->b != stop; i++) {
+            if ((rc = ev_view(res, e->args[i], sc, src, out, &v, err)) < 0) {
+                return rc;
+            }
+        }
+        out->kind = V_BOOL;
+        out->b = v->b;
+        return KR_OK;
+    }
+    }
+}
+
+static COLD int ev_neg(kr_result *res, const kr_expr *e, scope sc,
+                       const kr_src *src, kr_val *out, kr_error *err)
+{
+    int rc;
+    if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
+        return rc;
+    }
+    mpq_neg(out->q, out->q);
+    return KR_OK;
+}
+
+static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
+              kr_val *out, kr_error *err)
+{
     switch (e->kind) {
     case E_NUM:
     case E_STR:
     case E_BOOL:
     case E_DATE:
-        copy_val(out, &e->lit);
-        return KR_OK;
+        return ev_copy(out, &e->lit);
     case E_TODAY:
         out->kind = V_DATE;
         out->d = res->date;
@@ -796,23 +870,9 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         out->s = kr_role_names[res->app->persons[sc.person].role];
         return KR_OK;
     case E_REF:
-        if ((rc = sym_view(res, e->sym, ref_inst(e->sym, sc), &v, err)) ==
-            KR_OK) {
-            copy_val(out, v);
-        }
-        return rc;
-    case E_ROLE: {
-        int p = res->app->role_person[e->op];
-        if (p < 0) {
-            return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
-                                "person has role \"%s\"", kr_role_names[e->op],
-                                e->name, p == -1 ? "no" : "more than one",
-                                kr_role_names[e->op]);
-        }
-        sc.person = p;
-        sc.income = -1;
-        return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
-    }
+        return ev_ref(res, e, sc, out, err);
+    case E_ROLE:
+        return ev_role(res, e, sc, src, out, err);
     case E_SCALE:
         return ev_scale(res, e, sc, src, out, err);
     case E_AT:
@@ -822,39 +882,12 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     case E_CALL:
         return ev_call(res, e, sc, src, out, err);
     case E_IF:
-        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
-            return rc;
-        }
-        return ev(res, e->args[v->b ? 1 : 2], sc, src, out, err);
     case E_NOT:
-        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
-            return rc;
-        }
-        out->kind = V_BOOL;
-        out->b = !v->b;
-        return KR_OK;
     case E_AND:
     case E_OR:
-        if ((rc = ev_view(res, e->args[0], sc, src, out, &v, err)) < 0) {
-            return rc;
-        }
-        if (v->b == (e->kind == E_OR)) {
-            out->kind = V_BOOL;
-            out->b = v->b;
-            return KR_OK;
-        }
-        if ((rc = ev_view(res, e->args[1], sc, src, out, &v, err)) < 0) {
-            return rc;
-        }
-        out->kind = V_BOOL;
-        out->b = v->b;
-        return KR_OK;
+        return ev_logic(res, e, sc, src, out, err);
     case E_NEG:
-        if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
-            return rc;
-        }
-        mpq_neg(out->q, out->q);
-        return KR_OK;
+        return ev_neg(res, e, sc, src, out, err);
     default:
         return ev_op(res, e, sc, src, out, err);
     }

@@ -105,6 +105,41 @@ static int check_enum_literal(ck *c, const kr_src *src, const kr_expr *a,
     return 0;
 }
 
+/*
+ * "a and b and c" parses as ((a and b) and c); evaluated as one node
+ * with three operands it costs one dispatch instead of two, and chains
+ * of conditions are most of what rules say.  The order of the operands,
+ * and so the short-circuit, stays as written.  Operands are already
+ * checked (and flattened) when this runs.
+ */
+static int flatten(ck *c, kr_expr *e)
+{
+    kr_expr **a;
+    int n = 0, i, j;
+    for (i = 0; i < e->nargs; i++) {
+        n += e->args[i]->kind == e->kind ? e->args[i]->nargs : 1;
+    }
+    if (n == e->nargs) {
+        return 0;
+    }
+    if (!(a = kr_pool__alloc(&c->r->pool, sizeof(*a) * (size_t)n))) {
+        return kr__err(c->err, KR_ENOMEM, "out of memory");
+    }
+    for (i = 0, n = 0; i < e->nargs; i++) {
+        const kr_expr *x = e->args[i];
+        if (x->kind == e->kind) {
+            for (j = 0; j < x->nargs; j++) {
+                a[n++] = x->args[j];
+            }
+        } else {
+            a[n++] = e->args[i];
+        }
+    }
+    e->args = a;
+    e->nargs = n;
+    return 0;
+}
+
 static int check_args(ck *c, kr_expr *e, int ent, const kr_src *src)
 {
     int i;
@@ -328,7 +363,7 @@ static int check(ck *c, kr_expr *e, int ent, const kr_src *src)
             return -1;
         }
         e->stype = ST_BOOL;
-        return 0;
+        return flatten(c, e);
     case E_ADD:
     case E_SUB: {
         int a, b;
