@@ -874,7 +874,7 @@ int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err)
     return KR_OK;
 }
 
-int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b)
+int kr_dec_cmp_q(mpq_srcptr a, mpq_srcptr b)
 {
 #ifdef KR_DEC_FAST
     int64_t v[4];

@@ -67,7 +67,33 @@ int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err);
 void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
-int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b);
+int kr_dec_cmp_q(mpq_srcptr a, mpq_srcptr b);
+/* Compare; integers of one limb (ages, counts, whole amounts) without a
+ * call.  A limb is read only when the size says it holds the value. */
+static inline int kr_dec_cmp(mpq_srcptr a, mpq_srcptr b)
+{
+    mpz_srcptr an = mpq_numref(a), bn = mpq_numref(b);
+    mpz_srcptr ad = mpq_denref(a), bd = mpq_denref(b);
+    if (ad->_mp_size == 1 && ad->_mp_d[0] == 1 && bd->_mp_size == 1 &&
+        bd->_mp_d[0] == 1 && an->_mp_size >= -1 && an->_mp_size <= 1 &&
+        bn->_mp_size >= -1 && bn->_mp_size <= 1) {
+        int sa = an->_mp_size, sb = bn->_mp_size;
+        mp_limb_t la, lb;
+        if (sa != sb) {
+            return sa < sb ? -1 : 1;
+        }
+        if (sa == 0) {
+            return 0;
+        }
+        la = an->_mp_d[0];
+        lb = bn->_mp_d[0];
+        if (la == lb) {
+            return 0;
+        }
+        return (la < lb) == (sa > 0) ? -1 : 1;
+    }
+    return kr_dec_cmp_q(a, b);
+}
 /* out = q; out = v.  The same as mpq_set and mpq_set_si(out, v, 1). */
 void kr_dec_set(mpq_ptr out, mpq_srcptr q);
 void kr_dec_set_si(mpq_ptr out, long v);
