@@ -818,7 +818,7 @@ static int round_small(mpq_ptr out, mpq_srcptr x, mpq_srcptr step,
 }
 #endif
 
-void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
+void kr_dec_add_q(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
 {
 #ifdef KR_DEC_FAST
     int64_t v[4];

@@ -64,7 +64,48 @@ int kr_dec_div(mpq_ptr out, mpq_srcptr a, mpq_srcptr b, kr_error *err);
 /* out = a + b, a - b, a * b; compare.  Exact, canonical, the same as
  * mpq_add/sub/mul/cmp, with a machine-word fast path for small values.
  * out may alias a or b. */
-void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
+void kr_dec_add_q(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
+#if GMP_LIMB_BITS == 64 && GMP_NAIL_BITS == 0 && __SIZEOF_LONG__ == 8
+/* q as a long when it is an integer of magnitude below 2^62 (so that a
+ * sum of two cannot overflow); reads only what the sizes say is there. */
+static inline int kr_dec__small_int(mpq_srcptr q, long *v)
+{
+    mpz_srcptr n = mpq_numref(q), d = mpq_denref(q);
+    if (d->_mp_size != 1 || d->_mp_d[0] != 1) {
+        return 0;
+    }
+    if (n->_mp_size == 0) {
+        *v = 0;
+        return 1;
+    }
+    if ((n->_mp_size != 1 && n->_mp_size != -1) ||
+        n->_mp_d[0] >= (mp_limb_t)1 << 62) {
+        return 0;
+    }
+    *v = n->_mp_size > 0 ? (long)n->_mp_d[0] : -(long)n->_mp_d[0];
+    return 1;
+}
+
+/* out = a + b.  Integers (counts, whole amounts, and the zeros a sum over
+ * persons adds) without a call; anything else by kr_dec_add_q. */
+static inline void kr_dec_add(mpq_ptr out, mpq_srcptr a, mpq_srcptr b)
+{
+    mpz_ptr on = mpq_numref(out), od = mpq_denref(out);
+    long x, y, r;
+    if (kr_dec__small_int(a, &x) && kr_dec__small_int(b, &y) &&
+        on->_mp_alloc >= 1 && od->_mp_alloc >= 1) {
+        r = x + y;
+        on->_mp_d[0] = (mp_limb_t)(r < 0 ? -r : r);
+        on->_mp_size = r < 0 ? -1 : r > 0;
+        od->_mp_d[0] = 1;
+        od->_mp_size = 1;
+        return;
+    }
+    kr_dec_add_q(out, a, b);
+}
+#else
+#define kr_dec_add kr_dec_add_q
+#endif
 void kr_dec_sub(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 void kr_dec_mul(mpq_ptr out, mpq_srcptr a, mpq_srcptr b);
 int kr_dec_cmp_q(mpq_srcptr a, mpq_srcptr b);
