@@ -143,12 +143,9 @@ static inline void push(kr_result *res, kr_frame *f)
 }
 
 /* Pop the frame, moving its dependencies into the pool. */
-static int pop(kr_result *res, kr_frame *f, kr_dep **deps, int *ndeps,
-               kr_error *err)
+static COLD int pop_frame(kr_result *res, kr_frame *f, kr_dep **deps,
+                          int *ndeps, kr_error *err)
 {
-    if (!res->trace) {
-        return 0;
-    }
     res->frame = f->up;
     if (f->failed) {
         free(f->deps);
@@ -165,6 +162,12 @@ static int pop(kr_result *res, kr_frame *f, kr_dep **deps, int *ndeps,
     }
     free(f->deps);
     return 0;
+}
+
+static inline int pop(kr_result *res, kr_frame *f, kr_dep **deps,
+                      int *ndeps, kr_error *err)
+{
+    return res->trace ? pop_frame(res, f, deps, ndeps, err) : 0;
 }
 
 /* ------------------------------------------------------------------ */
