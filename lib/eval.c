@@ -1227,20 +1227,22 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
     kr_val__init(&a, aq);
     kr_val__init(&t, tq);
     br->granted = 1;
-    br->met = kr_pool__alloc(&res->pool, sizeof(int) * (size_t)(b->nconds + 1));
-    br->cdeps = kr_pool__alloc(&res->pool,
-                               sizeof(kr_dep *) * (size_t)(b->nconds + 1));
-    br->ncdeps = kr_pool__alloc(&res->pool,
-                                sizeof(int) * (size_t)(b->nconds + 1));
-    for (j = 0; j < 2; j++) {
-        br->reason[j] = kr_pool__alloc(&res->pool, sizeof(char *) *
-                                       (size_t)(b->nconds + 1));
-        br->note[j] = "";
-    }
-    if (!br->met || !br->cdeps || !br->ncdeps || !br->reason[0] ||
-        !br->reason[1]) {
-        rc = oom(err);
-        goto done;
+    {
+        /* the per-condition arrays in one allocation: pointers first,
+         * then ints, so that each is aligned */
+        size_t n = (size_t)b->nconds + 1;
+        char *m = kr_pool__alloc(&res->pool, n * (3 * sizeof(void *) +
+                                                  2 * sizeof(int)));
+        if (!m) {
+            rc = oom(err);
+            goto done;
+        }
+        br->cdeps = (kr_dep **)(void *)m;
+        br->reason[0] = (const char **)(void *)(m + n * sizeof(void *));
+        br->reason[1] = (const char **)(void *)(m + 2 * n * sizeof(void *));
+        br->met = (int *)(void *)(m + 3 * n * sizeof(void *));
+        br->ncdeps = br->met + n;
+        br->note[0] = br->note[1] = "";
     }
     for (j = 0; j < b->nconds; j++) {
         push(res, &f);
