@@ -172,12 +172,18 @@ void kr_date_format_pl(char buf[11], kr_date d)
  */
 int kr_date_age(kr_date birth, kr_date on)
 {
-    int by, bm, bd, oy, om, od;
+    int oy, om, od;
+    kr_date_to_ymd(on, &oy, &om, &od);
+    return kr_date_age_ymd(birth, oy, om, od);
+}
+
+int kr_date_age_ymd(kr_date birth, int oy, int om, int od)
+{
+    int by, bm, bd;
     int ann;
     int years;
 
     kr_date_to_ymd(birth, &by, &bm, &bd);
-    kr_date_to_ymd(on, &oy, &om, &od);
     years = oy - by;
     ann = kr_date_days_in_month(oy, bm);
     if (bd < ann) {

@@ -35,6 +35,9 @@ int kr_date_days_in_month(int y, int m);
  * on < birth (callers treat that as an input error).
  */
 int kr_date_age(kr_date birth, kr_date on);
+/* The same with `on` given as year, month, day (an evaluation computes
+ * many ages on one date). */
+int kr_date_age_ymd(kr_date birth, int oy, int om, int od);
 
 /* d plus n months (n may be negative); the day is clamped to the length
  * of the target month (2024-01-31 + 1 month = 2024-02-29). */

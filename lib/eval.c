@@ -619,7 +619,10 @@ static COLD int ev_call(kr_result *res, const kr_expr *e, scope sc,
             goto done;
         }
         out->kind = V_NUM;
-        kr_dec_set_si(out->q, kr_date_age(birth, on));
+        kr_dec_set_si(out->q, on == res->date
+                      ? kr_date_age_ymd(birth, res->date_y, res->date_m,
+                                        res->date_d)
+                      : kr_date_age(birth, on));
         break;
     }
     case F_ADD_MONTHS:
@@ -1539,6 +1542,7 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         goto fail;
     }
     kr_date_format(res->datestr, res->date);
+    kr_date_to_ymd(res->date, &res->date_y, &res->date_m, &res->date_d);
     if (!res->pview) {
         res->pview = calloc((size_t)rules->nparams + 1, sizeof(*res->pview));
         if (!res->pview) {

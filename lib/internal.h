@@ -398,6 +398,7 @@ struct kr_result {
     const kr_rules *rules;
     const kr_app *app;
     kr_date date;
+    int date_y, date_m, date_d; /* date as a calendar day, for ages */
     char datestr[11];
     int trace;
     kr_slot *slots[KR_NENT];  /* values: [inst * nvalues[e] + index] */

@@ -271,7 +271,11 @@ START_TEST(test_age_properties)
         for (on = b - 800; on <= b + 365 * 10; on++) {
             int age = kr_date_age(b, on);
             int mb = kr_date_months_between(b, on);
+            int y, m, d;
 
+            kr_date_to_ymd(on, &y, &m, &d);
+            CHECK(kr_date_age_ymd(b, y, m, d) == age, "age_ymd on day %d",
+                  on);
             CHECK(age == floor_div12(mb), "age %d months %d", age, mb);
             CHECK((age < 0) == (on < b), "sign of age %d", age);
             CHECK(kr_date_add_months(b, 12 * age) <= on

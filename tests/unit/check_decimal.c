@@ -1054,11 +1054,11 @@ START_TEST(test_fast_path_random)
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            v[k] = (long)(x >> (k & 1 ? 1 : 1 + (x & 63)));
+            v[k] = (long)(x >> (k & 1 ? 1 : 1 + x % 62));
         }
-        mpq_set_si(a, v[0] - (long)(x & 1) * v[0] * 2,
+        mpq_set_si(a, x & 1 ? -v[0] : v[0],
                    (unsigned long)dens[(unsigned long)v[1] % nd]);
-        mpq_set_si(b, v[2] - (long)(x >> 1 & 1) * v[2] * 2,
+        mpq_set_si(b, x >> 1 & 1 ? -v[2] : v[2],
                    (unsigned long)dens[(unsigned long)v[3] % nd]);
         mpq_canonicalize(a);
         mpq_canonicalize(b);
