@@ -88,18 +88,6 @@ struct kr_reader {
 static int fatal(kr_reader *rd, kr_error *err, int code, unsigned long line,
                  const char *fmt, ...) KR_PRINTF(5, 6);
 
-static int has_doctype(const char *buf, size_t len)
-{
-    static const char pat[] = "<!DOCTYPE";
-    size_t i, m = sizeof(pat) - 1;
-    for (i = 0; i + m <= len; i++) {
-        if (buf[i] == '<' && memcmp(buf + i, pat, m) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Keep a fatal error for the next call (the record in hand is good). */
 static void defer_fatal(kr_reader *rd, const kr_error *e)
 {
@@ -919,7 +907,7 @@ int kr_reader_new(kr_reader **out, const kr_rules *rules, int fd,
     if (rd->format == KR_INPUT_AUTO) {
         rd->format = c == '<' ? KR_INPUT_XML : KR_INPUT_CSV;
     }
-    if (rd->format == KR_INPUT_XML && has_doctype(rd->in, rd->inlen)) {
+    if (rd->format == KR_INPUT_XML && kr_xml__has_doctype(rd->in, rd->inlen)) {
         /* refused before libxml2 parses the internal subset, as for
          * single documents (xml.c) */
         rd->fatal = 1;
@@ -975,9 +963,10 @@ static xmlTextReaderPtr xml_reader_open(kr_reader *rd)
                           XML_PARSE_NONET | XML_PARSE_BIG_LINES);
 }
 
-int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
+/* What every read starts with: forget the last record's id, and report
+ * an error found while reading ahead, or that the reader has stopped. */
+static int next_start(kr_reader *rd, kr_error *err)
 {
-    *app = NULL;
     rd->id[0] = '\0';
     rd->rec_line = 0;
     if (rd->pending) {
@@ -989,6 +978,16 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
     if (rd->fatal) {
         return kr__err(err, KR_EINVALID, "the reader stopped at a fatal "
                        "error");
+    }
+    return KR_OK;
+}
+
+int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
+{
+    int rc;
+    *app = NULL;
+    if ((rc = next_start(rd, err)) < 0) {
+        return rc;
     }
     return rd->format == KR_INPUT_XML ? xml_next(rd, app, NULL, err)
                                       : csv_next(rd, app, err);
@@ -1062,17 +1061,8 @@ int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
     xmlDocPtr doc = NULL;
 
     *out = NULL;
-    rd->id[0] = '\0';
-    rd->rec_line = 0;
-    if (rd->pending) {
-        int code = rd->pending;
-        rd->pending = 0;
-        return kr__err_at(err, (kr_code)code, rd->name, rd->pending_line,
-                          "%s", rd->pending_msg);
-    }
-    if (rd->fatal) {
-        return kr__err(err, KR_EINVALID, "the reader stopped at a fatal "
-                       "error");
+    if ((rc = next_start(rd, err)) < 0) {
+        return rc;
     }
     rc = rd->format == KR_INPUT_XML ? xml_next(rd, NULL, &doc, err)
                                     : csv_group(rd, &n, err);

@@ -244,23 +244,17 @@ static int check_call(ck *c, kr_expr *e, int ent, const kr_src *src)
         e->stype = ST_DATE;
         return 0;
     case F_MONTHS_BETWEEN:
-        if (want(c, src, e->args[0], ST_DATE, "months_between()'s "
-                 "dates") < 0 ||
-            want(c, src, e->args[1], ST_DATE, "months_between()'s "
-                 "dates") < 0) {
+    case F_DAYS_BETWEEN: {
+        const char *what = e->op == F_MONTHS_BETWEEN
+                           ? "months_between()'s dates"
+                           : "days_between()'s dates";
+        if (want(c, src, e->args[0], ST_DATE, what) < 0 ||
+            want(c, src, e->args[1], ST_DATE, what) < 0) {
             return -1;
         }
         e->stype = ST_NUM;
         return 0;
-    case F_DAYS_BETWEEN:
-        if (want(c, src, e->args[0], ST_DATE, "days_between()'s "
-                 "dates") < 0 ||
-            want(c, src, e->args[1], ST_DATE, "days_between()'s "
-                 "dates") < 0) {
-            return -1;
-        }
-        e->stype = ST_NUM;
-        return 0;
+    }
     case F_MAKE_DATE:
         for (i = 0; i < 3; i++) {
             if (want(c, src, e->args[i], ST_NUM, "date()'s year, month "

@@ -171,7 +171,7 @@ static int depth_ok(const xmlNode *n, int depth)
     return 1;
 }
 
-static int has_doctype(const char *buf, size_t len)
+int kr_xml__has_doctype(const char *buf, size_t len)
 {
     static const char pat[] = "<!DOCTYPE";
     size_t i, m = sizeof(pat) - 1;
@@ -198,7 +198,7 @@ int kr_xml__parse(xmlDocPtr *out, const char *name, const char *buf,
                           "document is larger than %u bytes",
                           KR_XML_MAX_BYTES);
     }
-    if (has_doctype(buf, len)) {
+    if (kr_xml__has_doctype(buf, len)) {
         return kr__err_at(err, KR_EINVALID, name, 0,
                           "DOCTYPE is not allowed (no DTDs or entity "
                           "declarations are accepted, for safety)");

@@ -29,6 +29,10 @@ int kr_xml__slurp(char **out, size_t *outlen, const char *path, size_t max,
 int kr_xml__parse(xmlDocPtr *out, const char *name, const char *buf,
                   size_t len, kr_error *err);
 
+/* 1 when buf holds "<!DOCTYPE" anywhere: refused before libxml2 reads an
+ * internal subset (kr_xml__parse and the batch reader both call it). */
+int kr_xml__has_doctype(const char *buf, size_t len);
+
 /* Element with local name `name` in namespace ns (NULL: any). */
 int kr_xml__is(const xmlNode *n, const char *ns, const char *name);
 
