@@ -734,6 +734,16 @@ void cli_buf_write(const cli_buf *b, FILE *f)
     }
 }
 
+int cli_buf_emit(const cli_buf *b, FILE *f)
+{
+    if (cli_buf_failed(b)) {
+        cli_errorf("out of memory");
+        return CLI_EXIT_INTERNAL;
+    }
+    cli_buf_write(b, f);
+    return CLI_EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Small checks                                                        */
 

@@ -190,6 +190,9 @@ int cli_buf_money(cli_buf *b, const char *decimal, const char *lang,
 void cli_buf_date(cli_buf *b, const char *iso, const char *lang);
 /* Write the buffer to f (errors surface in cli_finish). */
 void cli_buf_write(const cli_buf *b, FILE *f);
+/* The whole buffer to f, or, when an append failed, nothing and "out of
+ * memory" on standard error: CLI_EXIT_OK or CLI_EXIT_INTERNAL. */
+int cli_buf_emit(const cli_buf *b, FILE *f);
 
 /* ------------------------------------------------------------------ */
 /* Small checks                                                        */

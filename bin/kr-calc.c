@@ -667,15 +667,8 @@ static int print_result(const calc_opts *o, const kr_rules *rules,
         rc = format_text(&c);
         break;
     }
-    if (rc < 0) {
-        rc = cli_fail(CLI_PHASE_OUTPUT, &err);
-    } else if (cli_buf_failed(&out)) {
-        cli_errorf("out of memory");
-        rc = CLI_EXIT_INTERNAL;
-    } else {
-        cli_buf_write(&out, stdout);
-        rc = CLI_EXIT_OK;
-    }
+    rc = rc < 0 ? cli_fail(CLI_PHASE_OUTPUT, &err)
+                : cli_buf_emit(&out, stdout);
     cli_buf_free(&out);
     return rc;
 }

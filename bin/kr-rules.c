@@ -599,13 +599,7 @@ static int cmd_columns(int argc, char *argv[])
                 cli_buf_free(&col);
             }
         }
-        if (cli_buf_failed(&out)) {
-            cli_errorf("out of memory");
-            rc = CLI_EXIT_INTERNAL;
-        } else {
-            cli_buf_write(&out, stdout);
-            rc = CLI_EXIT_OK;
-        }
+        rc = cli_buf_emit(&out, stdout);
     }
     cli_buf_free(&out);
     kr_rules_free(rules);
