@@ -77,16 +77,7 @@ cleanup() {
 trap cleanup 0
 trap 'exit 130' HUP INT TERM
 
-pass=0
-fail=0
-ok() {
-    echo "PASS $1"
-    pass=$((pass + 1))
-}
-not_ok() {
-    echo "FAIL $1"
-    fail=$((fail + 1))
-}
+. "$here/tally.sh"
 # check NAME COMMAND...: PASS when the command succeeds; its output is
 # shown, indented, when it fails.
 check() {
@@ -95,8 +86,7 @@ check() {
     if "$@" > "$tmp/check.out" 2>&1; then
         ok "$name"
     else
-        not_ok "$name"
-        sed 's/^/    /' "$tmp/check.out" | head -n 40
+        not_ok "$name" "$tmp/check.out"
     fi
 }
 # Summary without its timing lines.
@@ -658,5 +648,4 @@ if part f; then
     fi
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally_end

@@ -35,16 +35,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kr-doc.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' 0
 trap 'exit 130' HUP INT TERM
 
-pass=0
-fail=0
-ok() {
-    echo "PASS $1"
-    pass=$((pass + 1))
-}
-not_ok() {
-    echo "FAIL $1"
-    fail=$((fail + 1))
-}
+. "$here/tally.sh"
 
 # Every checked-in list matches what the tool prints now.
 for doc in "$KR_SRC"/doc/columns-*.md; do
@@ -89,5 +80,4 @@ for rules in "$KR_SRC"/rules/pl/*.xml; do
     fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally_end

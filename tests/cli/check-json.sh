@@ -86,19 +86,7 @@ if problems:
     sys.exit("\n".join(problems))
 EOF
 
-pass=0
-fail=0
-
-ok() {
-    echo "PASS $1"
-    pass=$((pass + 1))
-}
-
-bad() {
-    echo "FAIL $1"
-    sed 's/^/    /' "$2"
-    fail=$((fail + 1))
-}
+. "$here/../tally.sh"
 
 # check_json NAME ARGS...: run kr-calc ARGS, expect exit 0 and good JSON.
 check_json() {
@@ -108,11 +96,11 @@ check_json() {
     rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "exit status $rc" >> "$tmp/err"
-        bad "$name" "$tmp/err"
+        not_ok "$name" "$tmp/err"
     elif python3 "$tmp/check.py" < "$tmp/out" 2> "$tmp/err"; then
         ok "$name"
     else
-        bad "$name" "$tmp/err"
+        not_ok "$name" "$tmp/err"
     fi
 }
 
@@ -142,7 +130,7 @@ else
                 ok "$short $fmt LC_ALL=$pl"
             else
                 diff -u "$tmp/c" "$tmp/pl" > "$tmp/diff"
-                bad "$short $fmt LC_ALL=$pl" "$tmp/diff"
+                not_ok "$short $fmt LC_ALL=$pl" "$tmp/diff"
             fi
         done
     done
@@ -155,9 +143,8 @@ if [ -w /dev/full ]; then
         ok "write error (/dev/full) exits 3"
     else
         echo "exit status $rc, expected 3 and a message" >> "$tmp/err"
-        bad "write error (/dev/full) exits 3" "$tmp/err"
+        not_ok "write error (/dev/full) exits 3" "$tmp/err"
     fi
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally_end
