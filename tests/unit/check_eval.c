@@ -603,23 +603,13 @@ START_TEST(test_person_age_birthday)
     rc = tu_app(&a, r, "app.xml", APP, &err);
     TU_ASSERT_OK(rc, err);
     /* 2025-03-10: p4 is 18 today, p5 17, p3 14 */
-    rc = tu_value(got, sizeof(got), r, a, NULL, "p4.wiek", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "18");
-    rc = tu_value(got, sizeof(got), r, a, NULL, "p5.wiek", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "17");
-    rc = tu_value(got, sizeof(got), r, a, NULL, "v", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "2");
+    TU_EXPECT_VALUE(r, a, NULL, "p4.wiek", "18");
+    TU_EXPECT_VALUE(r, a, NULL, "p5.wiek", "17");
+    TU_EXPECT_VALUE(r, a, NULL, "v", "2");
     /* the day before: p4 is still 17 */
     opts.date = "2025-03-09";
-    rc = tu_value(got, sizeof(got), r, a, &opts, "p4.wiek", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "17");
-    rc = tu_value(got, sizeof(got), r, a, &opts, "v", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "3");
+    TU_EXPECT_VALUE(r, a, &opts, "p4.wiek", "17");
+    TU_EXPECT_VALUE(r, a, &opts, "v", "3");
     /* a person value needs a person */
     rc = tu_value(got, sizeof(got), r, a, NULL, "wiek", &err);
     TU_ASSERT_ERR(rc, err, KR_EINVALID, "is per person");
@@ -1404,7 +1394,6 @@ START_TEST(test_compose_override)
     kr_rules *r = NULL;
     kr_app *a = NULL;
     kr_eval_opts opts = KR_EVAL_OPTS_INIT;
-    char got[64];
     kr_error err;
     int rc;
 
@@ -1413,9 +1402,7 @@ START_TEST(test_compose_override)
     TU_ASSERT_OK(rc, err);
     rc = tu_app(&a, r, "app.xml", MINIMAL_APP, &err);
     TU_ASSERT_OK(rc, err);
-    rc = tu_value(got, sizeof(got), r, a, NULL, "kwota_gminy", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "50.00");
+    TU_EXPECT_VALUE(r, a, NULL, "kwota_gminy", "50.00");
     kr_app_free(a);
     kr_rules_free(r);
 
@@ -1428,16 +1415,10 @@ START_TEST(test_compose_override)
     ck_assert_str_eq(kr_rules_pack_file(r, 1), "gmina.xml");
     rc = tu_app(&a, r, "app.xml", MINIMAL_APP, &err);
     TU_ASSERT_OK(rc, err);
-    rc = tu_value(got, sizeof(got), r, a, NULL, "kwota_gminy", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "70.00");
-    rc = tu_value(got, sizeof(got), r, a, NULL, "procent", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "0.7");
+    TU_EXPECT_VALUE(r, a, NULL, "kwota_gminy", "70.00");
+    TU_EXPECT_VALUE(r, a, NULL, "procent", "0.7");
     opts.date = "2024-12-31";
-    rc = tu_value(got, sizeof(got), r, a, &opts, "kwota_gminy", &err);
-    TU_ASSERT_OK(rc, err);
-    ck_assert_str_eq(got, "60.00");
+    TU_EXPECT_VALUE(r, a, &opts, "kwota_gminy", "60.00");
     kr_app_free(a);
     kr_rules_free(r);
 }

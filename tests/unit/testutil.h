@@ -144,6 +144,18 @@ static inline int tu_value(char *buf, size_t n, const kr_rules *rules,
     return rc;
 }
 
+/* Value `name` (tu_value) must evaluate and read `want`; a macro so that
+ * a failure names the test's line. */
+#define TU_EXPECT_VALUE(rules, app, opts, name, want)                       \
+    do {                                                                    \
+        char tu_got_[256];                                                  \
+        kr_error tu_err_;                                                   \
+        int tu_rc_ = tu_value(tu_got_, sizeof(tu_got_), rules, app, opts,   \
+                              name, &tu_err_);                              \
+        TU_ASSERT_OK(tu_rc_, tu_err_);                                      \
+        ck_assert_str_eq(tu_got_, want);                                    \
+    } while (0)
+
 /*
  * Rules and application both from strings, then one value: the common
  * shape of an evaluation test.  Setup failures are test failures.
