@@ -15,14 +15,15 @@
 
 #include "internal.h"
 
-/* The dispatcher ev() runs for every node of every formula: keeping the
- * rare and heavy cases out of it keeps its stack frame small. */
+/* The dispatcher ev() runs for every node of every formula: the cases
+ * that need a stack frame are kept out of it (NOINLINE), and the reads
+ * that are a few loads are copied into their callers (ALWAYS_INLINE). */
 #if defined(__GNUC__)
-#define COLD __attribute__((noinline))
-#define HOT inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
-#define COLD
-#define HOT inline
+#define NOINLINE
+#define ALWAYS_INLINE inline
 #endif
 
 typedef struct {
@@ -41,9 +42,9 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
               kr_val *out, kr_error *err);
 static int ev_op(kr_result *res, const kr_expr *e, scope sc,
                  const kr_src *src, kr_val *out, kr_error *err);
-static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
-                          const kr_src *src, kr_val *out,
-                          const kr_val **view, kr_error *err);
+static ALWAYS_INLINE int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                                 const kr_src *src, kr_val *out,
+                                 const kr_val **view, kr_error *err);
 
 static int oom(kr_error *err)
 {
@@ -63,7 +64,7 @@ static void copy_val(kr_val *dst, const kr_val *src)
 
 /* Scratch rationals: a stack reused through the whole evaluation, so that
  * an operator's temporary costs no allocation (mpq_init allocates). */
-static COLD mpq_ptr tmp_grow(kr_result *res)
+static NOINLINE mpq_ptr tmp_grow(kr_result *res)
 {
     mpq_ptr q;
     if (res->tmp_n == res->tmp_cap) {
@@ -100,7 +101,7 @@ static void tmp_put(kr_result *res, mpq_ptr q)
 /* ------------------------------------------------------------------ */
 /* Trace frames                                                        */
 
-static COLD void record_dep(kr_result *res, const kr_sym *s, int inst)
+static NOINLINE void record_dep(kr_result *res, const kr_sym *s, int inst)
 {
     kr_frame *f = res->frame;
     int i;
@@ -143,8 +144,8 @@ static inline void push(kr_result *res, kr_frame *f)
 }
 
 /* Pop the frame, moving its dependencies into the pool. */
-static COLD int pop_frame(kr_result *res, kr_frame *f, kr_dep **deps,
-                          int *ndeps, kr_error *err)
+static NOINLINE int pop_frame(kr_result *res, kr_frame *f, kr_dep **deps,
+                              int *ndeps, kr_error *err)
 {
     res->frame = f->up;
     if (f->failed) {
@@ -346,8 +347,8 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
 /* The stored value of a name, evaluated if need be, without copying it:
  * *view stays valid for the whole evaluation (slots, application values
  * and parameter values do not move). */
-static COLD int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
-                              const kr_val **view, kr_error *err)
+static NOINLINE int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
+                                  const kr_val **view, kr_error *err)
 {
     const kr_val *v;
     int p;
@@ -423,8 +424,8 @@ static COLD int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
 /* Most reads are of a value already computed or an input the
  * application gives, with no trace and no what-if: those take a few
  * loads; everything else goes the long way. */
-static HOT int sym_view(kr_result *res, const kr_sym *s, int inst,
-                           const kr_val **view, kr_error *err)
+static ALWAYS_INLINE int sym_view(kr_result *res, const kr_sym *s, int inst,
+                                  const kr_val **view, kr_error *err)
 {
     if (!res->nov && !res->frame) {
         size_t e = (size_t)s->entity;
@@ -491,8 +492,8 @@ static int compare(const kr_val *a, const kr_val *b)
     }
 }
 
-static COLD int ev_agg(kr_result *res, const kr_expr *e, scope sc,
-                  const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
+                           const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_app *a = res->app;
     int first = 0, last = 0, k, rc = KR_OK, seen = 0;
@@ -569,8 +570,8 @@ static COLD int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     return rc < 0 ? rc : kr_dec_check_size(out->q, err);
 }
 
-static COLD int ev_call(kr_result *res, const kr_expr *e, scope sc,
-                   const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_call(kr_result *res, const kr_expr *e, scope sc,
+                            const kr_src *src, kr_val *out, kr_error *err)
 {
     mpq_ptr tq;
     kr_val t;
@@ -696,8 +697,8 @@ done:
     return rc;
 }
 
-static COLD int ev_scale(kr_result *res, const kr_expr *e, scope sc,
-                    const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_scale(kr_result *res, const kr_expr *e, scope sc,
+                             const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_sym *s = e->sym;
     const kr_scale_period *p;
@@ -731,8 +732,8 @@ static COLD int ev_scale(kr_result *res, const kr_expr *e, scope sc,
     return rc;
 }
 
-static COLD int ev_at(kr_result *res, const kr_expr *e, scope sc,
-                 const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_at(kr_result *res, const kr_expr *e, scope sc,
+                          const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_val *v;
     int rc, p;
@@ -755,9 +756,9 @@ static COLD int ev_at(kr_result *res, const kr_expr *e, scope sc,
 
 /* An operand without a copy: literals and names are read where they are
  * stored; anything else is computed into out. */
-static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
-                          const kr_src *src, kr_val *out,
-                          const kr_val **view, kr_error *err)
+static ALWAYS_INLINE int ev_view(kr_result *res, const kr_expr *e, scope sc,
+                                 const kr_src *src, kr_val *out,
+                                 const kr_val **view, kr_error *err)
 {
     int rc;
     switch (e->kind) {
@@ -780,25 +781,14 @@ static HOT int ev_view(kr_result *res, const kr_expr *e, scope sc,
  * their own, so that ev() itself is a jump table whose every branch is a
  * tail call: it then saves no registers and sets up no frame, which is
  * most of the cost of dispatching one node. */
-static COLD int ev_copy(kr_val *out, const kr_val *v)
+static NOINLINE int ev_copy(kr_val *out, const kr_val *v)
 {
     copy_val(out, v);
     return KR_OK;
 }
 
-static COLD int ev_ref(kr_result *res, const kr_expr *e, scope sc,
-                       kr_val *out, kr_error *err)
-{
-    const kr_val *v;
-    int rc = sym_view(res, e->sym, ref_inst(e->sym, sc), &v, err);
-    if (rc == KR_OK) {
-        copy_val(out, v);
-    }
-    return rc;
-}
-
-static COLD int ev_role(kr_result *res, const kr_expr *e, scope sc,
-                        const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_role(kr_result *res, const kr_expr *e, scope sc,
+                            const kr_src *src, kr_val *out, kr_error *err)
 {
     int p = res->app->role_person[e->op];
     if (p < 0) {
@@ -813,8 +803,8 @@ static COLD int ev_role(kr_result *res, const kr_expr *e, scope sc,
 }
 
 /* if, not, and, or: operands read in place */
-static COLD int ev_logic(kr_result *res, const kr_expr *e, scope sc,
-                         const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_logic(kr_result *res, const kr_expr *e, scope sc,
+                             const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_val *v;
     int rc;
@@ -843,8 +833,8 @@ static COLD int ev_logic(kr_result *res, const kr_expr *e, scope sc,
     }
 }
 
-static COLD int ev_neg(kr_result *res, const kr_expr *e, scope sc,
-                       const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_neg(kr_result *res, const kr_expr *e, scope sc,
+                           const kr_src *src, kr_val *out, kr_error *err)
 {
     int rc;
     if ((rc = ev(res, e->args[0], sc, src, out, err)) < 0) {
@@ -876,7 +866,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
         out->s = kr_role_names[res->app->persons[sc.person].role];
         return KR_OK;
     case E_REF:
-        return ev_ref(res, e, sc, out, err);
+        return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
     case E_ROLE:
         return ev_role(res, e, sc, src, out, err);
     case E_SCALE:
@@ -941,8 +931,8 @@ static int apply_op(const kr_expr *e, const kr_val *a, const kr_val *b,
 
 /* Binary and n-ary operators with a second operand: both read in place
  * where they can (no copy of a stored value). */
-static COLD int ev_op(kr_result *res, const kr_expr *e, scope sc,
-                      const kr_src *src, kr_val *out, kr_error *err)
+static NOINLINE int ev_op(kr_result *res, const kr_expr *e, scope sc,
+                          const kr_src *src, kr_val *out, kr_error *err)
 {
     mpq_ptr tq = NULL;
     kr_val t;
