@@ -46,6 +46,9 @@ static ALWAYS_INLINE int ev_view(kr_result *res, const kr_expr *e, scope sc,
                                  const kr_src *src, kr_val *out,
                                  const kr_val **view, kr_error *err);
 
+static int run(kr_result *res, const kr_prog *prog, scope sc,
+               kr_val *out, const kr_val **view, kr_error *err);
+
 static int oom(kr_error *err)
 {
     return kr__err(err, KR_ENOMEM, "out of memory");
@@ -96,6 +99,34 @@ static void tmp_put(kr_result *res, mpq_ptr q)
 {
     (void)q; /* LIFO: q is always the top */
     res->tmp_top--;
+}
+
+/* A formula root: run its code when it has some, else walk the tree
+ * (a single name or literal is read in place either way). */
+static ALWAYS_INLINE int root_view(kr_result *res, const kr_expr *e,
+                                   scope sc, const kr_src *src, kr_val *out,
+                                   const kr_val **view, kr_error *err)
+{
+    if (e->prog) {
+        return run(res, e->prog, sc, out, view, err);
+    }
+    return ev_view(res, e, sc, src, out, view, err);
+}
+
+/* The same, with the result in out. */
+static int root_eval(kr_result *res, const kr_expr *e, scope sc,
+                     const kr_src *src, kr_val *out, kr_error *err)
+{
+    const kr_val *v;
+    int rc;
+    if (!e->prog) {
+        return ev(res, e, sc, src, out, err);
+    }
+    if ((rc = run(res, e->prog, sc, out, &v, err)) == KR_OK &&
+        v != out) {
+        copy_val(out, v);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,6 +291,15 @@ static const char *inst_name(const kr_result *res, int ent, int inst,
     return buf;
 }
 
+static NOINLINE int no_case_err(kr_result *res, const kr_sym *s, int inst,
+                                kr_error *err)
+{
+    char w[80];
+    return kr__err_at(err, KR_EEVAL, s->file, s->line, "value '%s': no "
+                      "case applies%s and there is no <otherwise>", s->id,
+                      inst_name(res, s->entity, inst, w, sizeof(w)));
+}
+
 static int eval_value(kr_result *res, const kr_sym *s, int inst,
                       kr_slot *slot, kr_error *err)
 {
@@ -281,8 +321,14 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
     }
     slot->state = 1;
     push(res, &f);
-    if (s->formula) {
-        rc = ev(res, s->formula, sc, &s->src, &slot->v, err);
+    if (s->prog) {
+        const kr_val *v;
+        if ((rc = run(res, s->prog, sc, &slot->v, &v, err)) == KR_OK &&
+            v != &slot->v) {
+            copy_val(&slot->v, v);
+        }
+    } else if (s->formula) {
+        rc = root_eval(res, s->formula, sc, &s->src, &slot->v, err);
     } else {
         mpq_ptr tq = tmp_get(res);
         kr_val t;
@@ -293,8 +339,9 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
         for (i = 0; i < s->ncases && rc == KR_OK; i++) {
             const kr_case *k = &s->cases[i];
             if (k->when) {
-                rc = ev(res, k->when, sc, &k->when_src, &t, err);
-                if (rc < 0 || !t.b) {
+                const kr_val *w;
+                rc = root_view(res, k->when, sc, &k->when_src, &t, &w, err);
+                if (rc < 0 || !w->b) {
                     continue;
                 }
             }
@@ -316,7 +363,7 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
                     copy_val(&slot->v, v);
                 }
             } else {
-                rc = ev(res, k->expr, sc, &k->src, &slot->v, err);
+                rc = root_eval(res, k->expr, sc, &k->src, &slot->v, err);
             }
             if (!s->unique) {
                 break;
@@ -326,11 +373,7 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
             tmp_put(res, tq);
         }
         if (rc == KR_OK && hit < 0) {
-            char w[80];
-            rc = kr__err_at(err, KR_EEVAL, s->file, s->line,
-                            "value '%s': no case applies%s and there is "
-                            "no <otherwise>", s->id,
-                            inst_name(res, s->entity, inst, w, sizeof(w)));
+            rc = no_case_err(res, s, inst, err);
         }
     }
     if (pop(res, &f, &slot->deps, &slot->ndeps, err) < 0 && rc == KR_OK) {
@@ -529,7 +572,9 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             in.person = a->incomes[k].person;
         }
         if (e->where) {
-            if ((rc = ev_view(res, e->where, in, src, &t, &v, err)) < 0) {
+            if ((rc = e->where->prog
+                       ? run(res, e->where->prog, in, &t, &v, err)
+                       : ev_view(res, e->where, in, src, &t, &v, err)) < 0) {
                 break;
             }
             if (!v->b) {
@@ -540,7 +585,9 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             mpz_add_ui(mpq_numref(out->q), mpq_numref(out->q), 1);
             continue;
         }
-        if ((rc = ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
+        if ((rc = e->args[0]->prog
+                   ? run(res, e->args[0]->prog, in, &t, &v, err)
+                   : ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
             break;
         }
         switch (e->op) {
@@ -983,6 +1030,619 @@ static NOINLINE int ev_op(kr_result *res, const kr_expr *e, scope sc,
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Compiled formulas (code.c)                                          */
+
+/* applicant.name and the like, read in place. */
+static NOINLINE int role_view(kr_result *res, const kr_expr *e,
+                              const kr_src *src, const kr_val **view,
+                              kr_error *err)
+{
+    scope sc;
+    int p = res->app->role_person[e->op];
+    if (p < 0) {
+        return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
+                            "person has role \"%s\"", kr_role_names[e->op],
+                            e->name, p == -1 ? "no" : "more than one",
+                            kr_role_names[e->op]);
+    }
+    sc.person = p;
+    sc.income = -1;
+    return sym_view(res, e->sym, ref_inst(e->sym, sc), view, err);
+}
+
+static NOINLINE int age_err(const kr_expr *e, const kr_src *src,
+                            kr_date birth, kr_date on, kr_error *err)
+{
+    char b1[11], b2[11];
+    kr_date_format(b1, birth);
+    kr_date_format(b2, on);
+    return kr_expr__err(err, KR_EEVAL, src, e->pos, "age(): birth date %s "
+                        "is after %s", b1, b2);
+}
+
+static NOINLINE int agg_none(const kr_expr *e, const kr_src *src,
+                             kr_error *err)
+{
+    return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s() over no %s: "
+                        "no item matches", e->op == A_MIN ? "min" : "max",
+                        e->ent == KR_ENT_PERSON ? "person" : "income");
+}
+
+typedef struct {
+    int k, last;             /* the item, the end */
+    int person, income;      /* the scope outside the aggregate */
+    int seen;                /* an item got through the filter */
+} vm_loop;
+
+/* Enter item k of aggregate e: the scope is that person or income. */
+static inline void vm_enter(const kr_result *res, const kr_expr *e, int k,
+                            int *inst)
+{
+    if (e->ent == KR_ENT_PERSON) {
+        inst[KR_ENT_PERSON] = k;
+        inst[KR_ENT_INCOME] = -1;
+    } else {
+        inst[KR_ENT_INCOME] = k;
+        inst[KR_ENT_PERSON] = res->app->incomes[k].person;
+    }
+}
+
+/* A value computed inline: where its caller resumes. */
+typedef struct {
+    const kr_ins *ret;       /* the instruction that asked, to finish */
+    const kr_prog *prog;     /* the caller's code */
+    const kr_src *src;       /* and where its messages point */
+    kr_slot *slot;           /* what the callee computes */
+    mpq_ptr q;               /* the scratch its base level lends it */
+    int person, income;      /* the caller's scope */
+} vm_call;
+
+#if defined(__GNUC__)
+#define VM_THREADED 1
+#else
+#define VM_THREADED 0
+#endif
+#define VM_STACK 128         /* levels, all inline calls together */
+#define VM_LOOPS 32
+#define VM_CALLS 48
+
+/* Run a formula's code: *view is its result, either out (level 0 of the
+ * stack, computed there) or a stored value read in place.  Each level of
+ * the stack holds a view; a result computed at a level goes into that
+ * level's scratch value, so a view never points above its own level.
+ * A named value not computed yet is run on the same stack, above its
+ * caller (with no trace and no what-if; otherwise through eval_value()).
+ * The order of evaluation, the short-circuits and the messages are the
+ * tree's (ev() and friends), which this replaces node for node. */
+static NOINLINE int run(kr_result *res, const kr_prog *prog, scope sc,
+                        kr_val *out, const kr_val **view, kr_error *err)
+{
+#if VM_THREADED
+    /* GCC's labels as values: each instruction jumps straight to the
+     * next one's handler, with no bounds check and one branch site per
+     * handler (which the processor predicts far better than one) */
+    static void *const km_tab[] = {
+        [KM_NONE] = &&K_KM_NONE, [KM_LIT] = &&K_KM_LIT,
+        [KM_VAL] = &&K_KM_VAL, [KM_INPUT] = &&K_KM_INPUT,
+        [KM_PARAM] = &&K_KM_PARAM
+    };
+    static void *const op_tab[] = {
+        [OP_END] = &&L_OP_END, [OP_NOP] = &&L_OP_NOP,
+        [OP_ROLE] = &&L_OP_ROLE, [OP_TODAY] = &&L_OP_TODAY,
+        [OP_APPDATE] = &&L_OP_APPDATE, [OP_PROLE] = &&L_OP_PROLE,
+        [OP_TREE] = &&L_OP_TREE, [OP_AGG] = &&L_OP_AGG,
+        [OP_AGG_INIT] = &&L_OP_AGG_INIT, [OP_AGG_ACC] = &&L_OP_AGG_ACC,
+        [OP_AGG_NEXT] = &&L_OP_AGG_NEXT, [OP_NEG] = &&L_OP_NEG,
+        [OP_ABS] = &&L_OP_ABS, [OP_NOT] = &&L_OP_NOT,
+        [OP_ROUND] = &&L_OP_ROUND, [OP_AGE] = &&L_OP_AGE,
+        [OP_ADD] = &&L_OP_ADD, [OP_SUB] = &&L_OP_SUB,
+        [OP_MUL] = &&L_OP_MUL, [OP_DIV] = &&L_OP_DIV,
+        [OP_EQ] = &&L_OP_EQ, [OP_NE] = &&L_OP_NE, [OP_LT] = &&L_OP_LT,
+        [OP_LE] = &&L_OP_LE, [OP_GT] = &&L_OP_GT, [OP_GE] = &&L_OP_GE,
+        [OP_MIN] = &&L_OP_MIN, [OP_MAX] = &&L_OP_MAX,
+        [OP_IN] = &&L_OP_IN, [OP_FALSE] = &&L_OP_FALSE,
+        [OP_SRC] = &&L_OP_SRC, [OP_NOCASE] = &&L_OP_NOCASE,
+        [OP_ANDJ] = &&L_OP_ANDJ, [OP_ORJ] = &&L_OP_ORJ,
+        [OP_JF] = &&L_OP_JF, [OP_JMP] = &&L_OP_JMP
+    };
+#define KTARGET(k) case k: K_##k
+#define TARGET(op) case op: L_##op
+#define DISPATCH() do { in = ip++; goto *km_tab[in->km]; } while (0)
+#define DO_OP() goto *op_tab[in->op]
+#else
+#define KTARGET(k) case k
+#define TARGET(op) case op
+#define DISPATCH() goto dispatch
+#define DO_OP() goto do_op
+#endif
+    const kr_val *vs[VM_STACK];
+    kr_val tv[VM_STACK];
+    vm_loop lp[VM_LOOPS], *lt = lp - 1;
+    vm_call fr[VM_CALLS];
+    const kr_ins *ip = prog->ins, *in;
+    const kr_src *src = prog->src;
+    int inst[KR_NENT];
+    const int fast = !res->nov && !res->frame;
+    const int calls = fast && !res->trace;
+    int top = res->tmp_top, sp = -1, nf = 0, qn, rc = KR_OK, c;
+    const kr_val *a, *b;
+
+    inst[KR_ENT_HOUSEHOLD] = 0;
+    inst[KR_ENT_PERSON] = sc.person;
+    inst[KR_ENT_INCOME] = sc.income;
+    tv[0] = *out;
+    for (qn = 1; qn < prog->nq; qn++) {
+        if (!(tv[qn].q = tmp_get(res))) {
+            rc = oom(err);
+            goto done;
+        }
+    }
+#if !VM_THREADED
+dispatch:
+#endif
+    in = ip++;
+    /* the immediate operand first, then the operation */
+    switch (in->km) {
+    KTARGET(KM_NONE):
+        DO_OP();
+    KTARGET(KM_LIT):
+        vs[++sp] = in->k;
+        DO_OP();
+    KTARGET(KM_VAL): {
+        const kr_sym *s = in->k;
+        const kr_prog *callee;
+        int k = inst[in->ent], base;
+        kr_slot *slot = &res->slots[in->ent]
+                        [(size_t)k * (size_t)res->rules->nvalues[in->ent] +
+                         (size_t)s->index];
+        if (fast && slot->gen == res->gen && slot->state == 2) {
+            vs[++sp] = &slot->v;
+            DO_OP();
+        }
+        base = sp + 1;
+        if (!calls || !(callee = s->prog) ||
+            (slot->gen == res->gen && slot->state != 0) ||
+            base + callee->depth > VM_STACK ||
+            (lt - lp) + 1 + callee->loops > VM_LOOPS || nf == VM_CALLS) {
+            if ((rc = sym_view_slow(res, s, k, &vs[sp + 1], err)) < 0) {
+                goto done;
+            }
+            sp++;
+            DO_OP();
+        }
+        /* run the value's code here, above the caller's stack */
+        if (slot->gen != res->gen) {
+            slot->gen = res->gen;
+            slot->deps = NULL;
+            slot->ndeps = 0;
+        }
+        if (!slot->v.q) {
+            if (!(slot->v.q = malloc(sizeof(mpq_t)))) {
+                rc = oom(err);
+                goto done;
+            }
+            mpq_init(slot->v.q);
+        }
+        for (; qn < base + callee->nq; qn++) {
+            if (!(tv[qn].q = tmp_get(res))) {
+                rc = oom(err);
+                goto done;
+            }
+        }
+        slot->state = 1;
+        fr[nf].ret = in;
+        fr[nf].prog = prog;
+        fr[nf].src = src;
+        fr[nf].slot = slot;
+        fr[nf].q = tv[base].q;
+        fr[nf].person = inst[KR_ENT_PERSON];
+        fr[nf].income = inst[KR_ENT_INCOME];
+        nf++;
+        /* the callee's result is computed straight into the slot */
+        tv[base].q = slot->v.q;
+        if (s->entity == KR_ENT_HOUSEHOLD) {
+            inst[KR_ENT_PERSON] = -1;
+            inst[KR_ENT_INCOME] = -1;
+        } else if (s->entity == KR_ENT_PERSON) {
+            inst[KR_ENT_PERSON] = k;
+            inst[KR_ENT_INCOME] = -1;
+        } else {
+            inst[KR_ENT_INCOME] = k;
+            inst[KR_ENT_PERSON] = res->app->incomes[k].person;
+        }
+        prog = callee;
+        src = callee->src;
+        ip = callee->ins;
+        DISPATCH();
+    }
+    KTARGET(KM_INPUT): {
+        const kr_sym *s = in->k;
+        int k = inst[in->ent];
+        if (fast) {
+            const kr_app *ap = res->app;
+            size_t x = (size_t)k * (size_t)ap->ninputs[in->ent] +
+                       (size_t)s->index;
+            if (ap->set[in->ent][x]) {
+                vs[++sp] = &ap->vals[in->ent][x];
+                DO_OP();
+            }
+            if (s->has_default) {
+                vs[++sp] = &s->defval;
+                DO_OP();
+            }
+        }
+        if ((rc = sym_view_slow(res, s, k, &vs[sp + 1], err)) < 0) {
+            goto done;
+        }
+        sp++;
+        DO_OP();
+    }
+    KTARGET(KM_PARAM): {
+        const kr_sym *s = in->k;
+        if (fast && res->pview && res->pview[s->index]) {
+            vs[++sp] = res->pview[s->index];
+            DO_OP();
+        }
+        if ((rc = sym_view_slow(res, s, 0, &vs[sp + 1], err)) < 0) {
+            goto done;
+        }
+        sp++;
+        DO_OP();
+    }
+    default:
+        break;
+    }
+#if !VM_THREADED
+do_op:
+#endif
+    switch (in->op) {
+    TARGET(OP_END): {
+        vm_call *f;
+        kr_slot *slot;
+        if (!nf) {
+            goto done;
+        }
+        /* a value computed inline: store it, back to the caller */
+        f = &fr[--nf];
+        slot = f->slot;
+        b = vs[sp];
+        if (b == &tv[sp]) {
+            slot->v.kind = b->kind;  /* the number is there already */
+            slot->v.b = b->b;
+            slot->v.d = b->d;
+            slot->v.s = b->s;
+        } else {
+            copy_val(&slot->v, b);
+        }
+        tv[sp].q = f->q;
+        slot->state = 2;
+        vs[sp] = &slot->v;
+        prog = f->prog;
+        src = f->src;
+        inst[KR_ENT_PERSON] = f->person;
+        inst[KR_ENT_INCOME] = f->income;
+        in = f->ret;
+        ip = in + 1;
+        DO_OP();  /* what the caller's instruction does with it */
+    }
+    TARGET(OP_NOP):
+        DISPATCH();
+    TARGET(OP_ROLE):
+        if ((rc = role_view(res, in->p, src, &vs[sp + 1], err)) < 0) {
+            goto done;
+        }
+        sp++;
+        DISPATCH();
+    TARGET(OP_TODAY):
+        sp++;
+        tv[sp].kind = V_DATE;
+        tv[sp].d = res->date;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_APPDATE):
+        sp++;
+        tv[sp].kind = V_DATE;
+        tv[sp].d = res->app->date;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_PROLE):
+        sp++;
+        tv[sp].kind = V_STR;
+        tv[sp].s = kr_role_names[res->app->persons
+                                 [inst[KR_ENT_PERSON]].role];
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_TREE): {
+        scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
+        sp++;
+        if ((rc = ev(res, in->p, here, src, &tv[sp], err)) < 0) {
+            goto done;
+        }
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    }
+    TARGET(OP_AGG): {
+        scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
+        sp++;
+        if ((rc = ev_agg(res, in->p, here, src, &tv[sp], err)) < 0) {
+            goto done;
+        }
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    }
+    TARGET(OP_AGG_INIT): {
+        const kr_expr *e = in->p;
+        const kr_app *ap = res->app;
+        int first = 0, last;
+        sp++;
+        vs[sp] = &tv[sp];
+        if (e->op == A_ANY || e->op == A_ALL) {
+            tv[sp].kind = V_BOOL;
+            tv[sp].b = e->op == A_ALL;
+        } else {
+            tv[sp].kind = V_NUM;
+        }
+        kr_dec_set_si(tv[sp].q, 0);
+        if (e->ent == KR_ENT_PERSON) {
+            last = ap->npersons;
+        } else if (inst[KR_ENT_PERSON] >= 0) {
+            first = ap->persons[inst[KR_ENT_PERSON]].first_income;
+            last = first + ap->persons[inst[KR_ENT_PERSON]].nincome;
+        } else {
+            last = ap->nincomes;
+        }
+        if (first >= last) {
+            if (e->op == A_MIN || e->op == A_MAX) {
+                rc = agg_none(e, src, err);
+                goto done;
+            }
+            ip = prog->ins + in->arg;
+            DISPATCH();
+        }
+        lt++;
+        lt->k = first;
+        lt->last = last;
+        lt->person = inst[KR_ENT_PERSON];
+        lt->income = inst[KR_ENT_INCOME];
+        lt->seen = 0;
+        vm_enter(res, e, first, inst);
+        DISPATCH();
+    }
+    TARGET(OP_AGG_ACC): {
+        const kr_expr *e = in->p;
+        kr_val *acc;
+        if (e->op == A_COUNT) {
+            mpz_add_ui(mpq_numref(tv[sp].q), mpq_numref(tv[sp].q), 1);
+            DISPATCH();
+        }
+        b = vs[sp--];
+        acc = &tv[sp];
+        switch (e->op) {
+        case A_SUM:
+            kr_dec_add(acc->q, acc->q, b->q);
+            break;
+        case A_ANY:
+            acc->b = acc->b || b->b;
+            break;
+        case A_ALL:
+            acc->b = acc->b && b->b;
+            break;
+        default: /* min, max */
+            if (!lt->seen || (e->op == A_MIN ? compare(b, acc) < 0
+                                             : compare(b, acc) > 0)) {
+                copy_val(acc, b);
+            }
+        }
+        lt->seen = 1;
+        DISPATCH();
+    }
+    TARGET(OP_AGG_NEXT): {
+        const kr_expr *e = in->p;
+        if (++lt->k < lt->last) {
+            vm_enter(res, e, lt->k, inst);
+            ip = prog->ins + in->arg;
+            DISPATCH();
+        }
+        inst[KR_ENT_PERSON] = lt->person;
+        inst[KR_ENT_INCOME] = lt->income;
+        lt--;
+        if (!lt[1].seen && (e->op == A_MIN || e->op == A_MAX)) {
+            rc = agg_none(e, src, err);
+            goto done;
+        }
+        if ((rc = kr_dec_check_size(tv[sp].q, err)) < 0) {
+            goto done;
+        }
+        DISPATCH();
+    }
+    TARGET(OP_NEG):
+        mpq_neg(tv[sp].q, vs[sp]->q);
+        tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_ABS):
+        mpq_abs(tv[sp].q, vs[sp]->q);
+        tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_NOT):
+        c = !vs[sp]->b;
+        tv[sp].kind = V_BOOL;
+        tv[sp].b = c;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_ROUND): {
+        const kr_expr *e = in->p;
+        if ((rc = kr_dec_round(tv[sp].q, vs[sp]->q, e->args[1]->lit.q,
+                               e->mode, err)) < 0) {
+            goto done;
+        }
+        tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    }
+    TARGET(OP_AGE): {
+        kr_date birth = vs[sp]->d;
+        if (res->date < birth) {
+            rc = age_err(in->p, src, birth, res->date, err);
+            goto done;
+        }
+        kr_dec_set_si(tv[sp].q, kr_date_age_ymd(birth, res->date_y,
+                                                res->date_m, res->date_d));
+        tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    }
+    TARGET(OP_ADD):
+        b = vs[sp--];
+        a = vs[sp];
+        kr_dec_add(tv[sp].q, a->q, b->q);
+        goto arith;
+    TARGET(OP_SUB):
+        b = vs[sp--];
+        a = vs[sp];
+        kr_dec_sub(tv[sp].q, a->q, b->q);
+        goto arith;
+    TARGET(OP_MUL):
+        b = vs[sp--];
+        a = vs[sp];
+        kr_dec_mul(tv[sp].q, a->q, b->q);
+        goto arith;
+    TARGET(OP_DIV):
+        b = vs[sp--];
+        a = vs[sp];
+        if (mpq_sgn(b->q) == 0) {
+            rc = kr_expr__err(err, KR_EDIVZERO, src,
+                              ((const kr_expr *)in->p)->pos,
+                              "division by zero");
+            goto done;
+        }
+        kr_dec_div(tv[sp].q, a->q, b->q, NULL);
+    arith:
+        tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        if ((rc = kr_dec_check_size(tv[sp].q, err)) < 0) {
+            goto done;
+        }
+        DISPATCH();
+    TARGET(OP_EQ):
+        b = vs[sp--];
+        c = compare(vs[sp], b) == 0;
+        goto boolean;
+    TARGET(OP_NE):
+        b = vs[sp--];
+        c = compare(vs[sp], b) != 0;
+        goto boolean;
+    TARGET(OP_LT):
+        b = vs[sp--];
+        c = compare(vs[sp], b) < 0;
+        goto boolean;
+    TARGET(OP_LE):
+        b = vs[sp--];
+        c = compare(vs[sp], b) <= 0;
+        goto boolean;
+    TARGET(OP_GT):
+        b = vs[sp--];
+        c = compare(vs[sp], b) > 0;
+        goto boolean;
+    TARGET(OP_GE):
+        b = vs[sp--];
+        c = compare(vs[sp], b) >= 0;
+    boolean:
+        tv[sp].kind = V_BOOL;
+        tv[sp].b = c;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_MIN):
+        b = vs[sp--];
+        if (compare(b, vs[sp]) < 0) {
+            goto pick;
+        }
+        DISPATCH();
+    TARGET(OP_MAX):
+        b = vs[sp--];
+        if (compare(b, vs[sp]) > 0) {
+            goto pick;
+        }
+        DISPATCH();
+    pick:
+        if (b == &tv[sp + 1]) {
+            /* computed a level up: that level is reused next */
+            copy_val(&tv[sp], b);
+            vs[sp] = &tv[sp];
+        } else {
+            vs[sp] = b;
+        }
+        DISPATCH();
+    TARGET(OP_IN):
+        b = vs[sp--];
+        if (compare(vs[sp], b) == 0) {
+            tv[sp].kind = V_BOOL;
+            tv[sp].b = 1;
+            vs[sp] = &tv[sp];
+            ip = prog->ins + in->arg;
+        }
+        DISPATCH();
+    TARGET(OP_FALSE):
+        tv[sp].kind = V_BOOL;
+        tv[sp].b = 0;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    TARGET(OP_SRC):
+        src = in->p;
+        DISPATCH();
+    TARGET(OP_NOCASE): {
+        const kr_sym *s = in->p;
+        rc = no_case_err(res, s, inst[s->entity], err);
+        goto done;
+    }
+    TARGET(OP_ANDJ):
+        if (!vs[sp]->b) {
+            ip = prog->ins + in->arg;
+        } else {
+            sp--;
+        }
+        DISPATCH();
+    TARGET(OP_ORJ):
+        if (vs[sp]->b) {
+            ip = prog->ins + in->arg;
+        } else {
+            sp--;
+        }
+        DISPATCH();
+    TARGET(OP_JF):
+        if (!vs[sp--]->b) {
+            ip = prog->ins + in->arg;
+        }
+        DISPATCH();
+    TARGET(OP_JMP):
+        ip = prog->ins + in->arg;
+        DISPATCH();
+    default:
+        break;
+    }
+    rc = kr__err(err, KR_ERROR, "internal: bad instruction");
+done:
+    res->tmp_top = top;
+    while (nf > 0) {
+        fr[--nf].slot->state = 0;  /* failed: not computed */
+    }
+    if (rc == KR_OK) {
+        if (vs[0] == &tv[0]) {
+            *out = tv[0];
+            *view = out;
+        } else {
+            *view = vs[0];
+        }
+    }
+    return rc;
+#undef KTARGET
+#undef TARGET
+#undef DISPATCH
+#undef DO_OP
+}
+
 kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst)
 {
     kr_slot *slot = &res->slots[s->entity]
@@ -1161,7 +1821,8 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
         goto done;
     }
     if (b->maximum) {
-        if ((rc = ev(res, b->maximum, sc, &b->maximum_src, &t, err)) < 0) {
+        if ((rc = root_eval(res, b->maximum, sc, &b->maximum_src, &t,
+                            err)) < 0) {
             goto done;
         }
         if (kr_dec_cmp(q, lim) > 0) {
@@ -1172,7 +1833,8 @@ static int finish_amount(kr_result *res, const kr_benefit *b, mpq_ptr q,
         }
     }
     if (b->minimum) {
-        if ((rc = ev(res, b->minimum, sc, &b->minimum_src, &t, err)) < 0) {
+        if ((rc = root_eval(res, b->minimum, sc, &b->minimum_src, &t,
+                            err)) < 0) {
             goto done;
         }
         if (kr_dec_cmp(q, lim) < 0) {
@@ -1239,7 +1901,8 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
     }
     for (j = 0; j < b->nconds; j++) {
         push(res, &f);
-        rc = ev(res, b->conds[j].formula, sc, &b->conds[j].src, &t, err);
+        rc = root_eval(res, b->conds[j].formula, sc, &b->conds[j].src, &t,
+                       err);
         if (pop(res, &f, &br->cdeps[j], &br->ncdeps[j], err) < 0 &&
             rc == KR_OK) {
             rc = KR_ENOMEM;
@@ -1257,11 +1920,11 @@ static int eval_benefit(kr_result *res, int bi, kr_bres *br, kr_error *err)
     if (br->granted) {
         push(res, &f);
         if (b->amount) {
-            rc = ev(res, b->amount, sc, &b->amount_src, &a, err);
+            rc = root_eval(res, b->amount, sc, &b->amount_src, &a, err);
         } else {
             for (j = 0; j < b->ncomps && rc == KR_OK; j++) {
-                rc = ev(res, b->comps[j].formula, sc, &b->comps[j].src, &t,
-                        err);
+                rc = root_eval(res, b->comps[j].formula, sc,
+                               &b->comps[j].src, &t, err);
                 kr_dec_add(aq, aq, tq);
             }
         }
@@ -1290,7 +1953,7 @@ range:
         const char **outs[2] = { &br->range_lo, &br->range_hi };
         for (j = 0; j < 2; j++) {
             push(res, &f);
-            rc = ev(res, ex[j], sc, sx[j], &t, err);
+            rc = root_eval(res, ex[j], sc, sx[j], &t, err);
             if (rc == KR_OK) {
                 rc = finish_amount(res, b, tq, &paid, NULL, err);
             }

@@ -104,6 +104,7 @@ typedef enum { R_APPLICANT = 0, R_SPOUSE, R_CHILD, R_RELATIVE, R_OTHER,
 
 typedef struct kr_sym kr_sym;
 typedef struct kr_expr kr_expr;
+typedef struct kr_prog kr_prog;
 
 struct kr_expr {
     int kind;              /* kr_ekind */
@@ -118,6 +119,8 @@ struct kr_expr {
     kr_sym *sym;           /* resolved */
     kr_val lit;            /* literals */
     kr_round_mode mode;    /* F_ROUND, resolved at compile time */
+    kr_prog *prog;         /* a formula's root: its compiled form, or NULL
+                              (a single name or literal; too deep) */
 };
 
 /* Where a formula came from, for every message about it. */
@@ -203,6 +206,7 @@ struct kr_sym {
     kr_case *cases;
     int ncases;
     int unique;            /* cases match="unique" */
+    kr_prog *prog;         /* formula or cases compiled; NULL: walked */
     int check_state;       /* 0 new, 1 in progress, 2 done (checker) */
 };
 
@@ -307,6 +311,68 @@ int kr_expr__parse(kr_expr **out, kr_pool *pool, const char *text,
  * column inside the formula. */
 int kr_expr__err(kr_error *err, kr_code code, const kr_src *src,
                  unsigned pos, const char *fmt, ...) KR_PRINTF(5, 6);
+
+/* ------------------------------------------------------------------ */
+/* Formulas: compiled (code.c)                                         */
+
+/* A formula as a flat list of instructions over a stack of operands
+ * (eval.c runs it), so that evaluating a node costs a jump instead of a
+ * call.  The tree stays: traces, messages and the rare node kinds that
+ * are not compiled (OP_TREE) use it.  Any instruction may first push an
+ * immediate operand (km): a literal or a name, read where it is stored;
+ * `a + 1` is then two instructions, not three. */
+typedef enum {
+    OP_END = 0,
+    OP_NOP,                  /* only its immediate operand */
+    OP_ROLE,                 /* push applicant.name etc. (p: the node) */
+    OP_TODAY, OP_APPDATE, OP_PROLE,
+    OP_TREE,                 /* push the node p evaluated by the tree */
+    OP_AGG,                  /* push the aggregate p (its parts are
+                                roots of their own) */
+    OP_AGG_INIT,             /* push the aggregate's start and enter its
+                                first item; none: finish, go to arg */
+    OP_AGG_ACC,              /* pop an item's value into the aggregate */
+    OP_AGG_NEXT,             /* next item: go to arg; none: finish */
+    OP_NEG, OP_ABS, OP_NOT, OP_ROUND, OP_AGE, /* on the top */
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, /* pop b, a; push a op b */
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+    OP_MIN, OP_MAX,          /* pop b, a; push the smaller/larger */
+    OP_IN,                   /* pop b; if it equals the top, the top
+                                becomes true and go to arg */
+    OP_FALSE,                /* the top becomes false */
+    OP_SRC,                  /* messages now point into p (a kr_src) */
+    OP_NOCASE,               /* value p: no case applies (an error) */
+    OP_ANDJ, OP_ORJ,         /* top false (true): go to arg keeping it,
+                                else pop */
+    OP_JF,                   /* pop; false: go to arg */
+    OP_JMP
+} kr_opcode;
+
+enum { KM_NONE = 0, KM_LIT, KM_VAL, KM_INPUT, KM_PARAM };
+
+typedef struct {
+    unsigned char op;        /* kr_opcode */
+    unsigned char km;        /* immediate operand: KM_* */
+    unsigned char ent;       /* its entity, which picks the instance */
+    int arg;                 /* jump target */
+    const void *p;           /* the node: messages, aggregates, trees */
+    const void *k;           /* immediate: a kr_val or a kr_sym */
+} kr_ins;
+
+#define KR_PROG_DEPTH 32     /* deeper formulas are walked as trees */
+#define KR_PROG_LOOPS 8      /* aggregates inside aggregates */
+
+struct kr_prog {
+    kr_ins *ins;
+    int n;
+    int depth;               /* operand stack needed */
+    int nq;                  /* levels 1..nq-1 need a rational */
+    int loops;               /* aggregates nested */
+    const kr_src *src;       /* where the formula is, for messages */
+};
+
+/* Compile every formula root of a checked rule set. */
+int kr_prog__compile_rules(kr_rules *r, kr_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Applications                                                        */

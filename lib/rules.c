@@ -307,7 +307,8 @@ int kr_rules_compile(kr_rules *r, kr_error *err)
     if (r->npacks == 0) {
         return kr__err(err, KR_EINVALID, "no rule file was loaded");
     }
-    if ((rc = kr_rules__check(r, err)) < 0) {
+    if ((rc = kr_rules__check(r, err)) < 0 ||
+        (rc = kr_prog__compile_rules(r, err)) < 0) {
         return rc;
     }
     c = r->sha;
