@@ -348,7 +348,7 @@ static void run_batch(ctx *c, batch *b)
 {
     kr_result *res = NULL;
     int i;
-    size_t k, j;
+    size_t k, j, nc;
     cli_buf failed = CLI_BUF_INIT;
     kr_error err = KR_ERROR_INIT;
 
@@ -397,7 +397,8 @@ static void run_batch(ctx *c, batch *b)
                 continue;
             }
             failed.len = 0;
-            for (j = 0; j < kr_result_condition_count(res, k); j++) {
+            for (j = 0, nc = kr_result_condition_count(res, k); j < nc;
+                 j++) {
                 if (!kr_result_condition_met(res, k, j)) {
                     if (failed.len) {
                         cli_buf_putc(&failed, ' ');

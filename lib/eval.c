@@ -54,7 +54,7 @@ static int oom(kr_error *err)
     return kr__err(err, KR_ENOMEM, "out of memory");
 }
 
-static void copy_val(kr_val *dst, const kr_val *src)
+static ALWAYS_INLINE void copy_val(kr_val *dst, const kr_val *src)
 {
     dst->kind = src->kind;
     dst->b = src->b;
@@ -107,7 +107,7 @@ static ALWAYS_INLINE int root_view(kr_result *res, const kr_expr *e,
                                    scope sc, const kr_src *src, kr_val *out,
                                    const kr_val **view, kr_error *err)
 {
-    if (e->prog) {
+    if (e->prog && !res->walk) {
         return run(res, e->prog, sc, out, view, err);
     }
     return ev_view(res, e, sc, src, out, view, err);
@@ -119,7 +119,7 @@ static int root_eval(kr_result *res, const kr_expr *e, scope sc,
 {
     const kr_val *v;
     int rc;
-    if (!e->prog) {
+    if (!e->prog || res->walk) {
         return ev(res, e, sc, src, out, err);
     }
     if ((rc = run(res, e->prog, sc, out, &v, err)) == KR_OK &&
@@ -321,7 +321,7 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
     }
     slot->state = 1;
     push(res, &f);
-    if (s->prog) {
+    if (s->prog && !res->walk) {
         const kr_val *v;
         if ((rc = run(res, s->prog, sc, &slot->v, &v, err)) == KR_OK &&
             v != &slot->v) {
@@ -524,13 +524,22 @@ static int ref_inst(const kr_sym *s, scope sc)
     }
 }
 
-static int compare(const kr_val *a, const kr_val *b)
+static ALWAYS_INLINE int compare(const kr_val *a, const kr_val *b)
 {
     switch (a->kind) {
     case V_NUM: return kr_dec_cmp(a->q, b->q);
     case V_DATE: return a->d < b->d ? -1 : a->d > b->d;
     case V_BOOL: return a->b - b->b;
-    case V_STR: return a->s == b->s ? 0 : strcmp(a->s, b->s);
+    case V_STR:
+        /* options and roles mostly differ in their first byte; strcmp
+         * orders bytes as unsigned char too */
+        if (a->s == b->s) {
+            return 0;
+        }
+        if (a->s[0] != b->s[0]) {
+            return (unsigned char)a->s[0] < (unsigned char)b->s[0] ? -1 : 1;
+        }
+        return strcmp(a->s, b->s);
     default: return 0;
     }
 }
@@ -572,7 +581,7 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             in.person = a->incomes[k].person;
         }
         if (e->where) {
-            if ((rc = e->where->prog
+            if ((rc = e->where->prog && !res->walk
                        ? run(res, e->where->prog, in, &t, &v, err)
                        : ev_view(res, e->where, in, src, &t, &v, err)) < 0) {
                 break;
@@ -585,7 +594,7 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             mpz_add_ui(mpq_numref(out->q), mpq_numref(out->q), 1);
             continue;
         }
-        if ((rc = e->args[0]->prog
+        if ((rc = e->args[0]->prog && !res->walk
                    ? run(res, e->args[0]->prog, in, &t, &v, err)
                    : ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
             break;
@@ -1092,7 +1101,6 @@ static inline void vm_enter(const kr_result *res, const kr_expr *e, int k,
 typedef struct {
     const kr_ins *ret;       /* the instruction that asked, to finish */
     const kr_prog *prog;     /* the caller's code */
-    const kr_src *src;       /* and where its messages point */
     kr_slot *slot;           /* what the callee computes */
     mpq_ptr q;               /* the scratch its base level lends it */
     int person, income;      /* the caller's scope */
@@ -1142,7 +1150,7 @@ static NOINLINE int run(kr_result *res, const kr_prog *prog, scope sc,
         [OP_LE] = &&L_OP_LE, [OP_GT] = &&L_OP_GT, [OP_GE] = &&L_OP_GE,
         [OP_MIN] = &&L_OP_MIN, [OP_MAX] = &&L_OP_MAX,
         [OP_IN] = &&L_OP_IN, [OP_FALSE] = &&L_OP_FALSE,
-        [OP_SRC] = &&L_OP_SRC, [OP_NOCASE] = &&L_OP_NOCASE,
+        [OP_NOCASE] = &&L_OP_NOCASE,
         [OP_ANDJ] = &&L_OP_ANDJ, [OP_ORJ] = &&L_OP_ORJ,
         [OP_JF] = &&L_OP_JF, [OP_JMP] = &&L_OP_JMP
     };
@@ -1156,12 +1164,13 @@ static NOINLINE int run(kr_result *res, const kr_prog *prog, scope sc,
 #define DISPATCH() goto dispatch
 #define DO_OP() goto do_op
 #endif
+/* where the formula being run was written (cases have one each) */
+#define SRC() (prog->ncase_src ? kr_prog__src(prog, in) : prog->src)
     const kr_val *vs[VM_STACK];
     kr_val tv[VM_STACK];
     vm_loop lp[VM_LOOPS], *lt = lp - 1;
     vm_call fr[VM_CALLS];
     const kr_ins *ip = prog->ins, *in;
-    const kr_src *src = prog->src;
     int inst[KR_NENT];
     const int fast = !res->nov && !res->frame;
     const int calls = fast && !res->trace;
@@ -1233,7 +1242,6 @@ dispatch:
         slot->state = 1;
         fr[nf].ret = in;
         fr[nf].prog = prog;
-        fr[nf].src = src;
         fr[nf].slot = slot;
         fr[nf].q = tv[base].q;
         fr[nf].person = inst[KR_ENT_PERSON];
@@ -1252,7 +1260,6 @@ dispatch:
             inst[KR_ENT_PERSON] = res->app->incomes[k].person;
         }
         prog = callee;
-        src = callee->src;
         ip = callee->ins;
         DISPATCH();
     }
@@ -1319,7 +1326,6 @@ do_op:
         slot->state = 2;
         vs[sp] = &slot->v;
         prog = f->prog;
-        src = f->src;
         inst[KR_ENT_PERSON] = f->person;
         inst[KR_ENT_INCOME] = f->income;
         in = f->ret;
@@ -1329,7 +1335,7 @@ do_op:
     TARGET(OP_NOP):
         DISPATCH();
     TARGET(OP_ROLE):
-        if ((rc = role_view(res, in->p, src, &vs[sp + 1], err)) < 0) {
+        if ((rc = role_view(res, in->p, SRC(), &vs[sp + 1], err)) < 0) {
             goto done;
         }
         sp++;
@@ -1356,7 +1362,7 @@ do_op:
     TARGET(OP_TREE): {
         scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
         sp++;
-        if ((rc = ev(res, in->p, here, src, &tv[sp], err)) < 0) {
+        if ((rc = ev(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
             goto done;
         }
         vs[sp] = &tv[sp];
@@ -1365,7 +1371,7 @@ do_op:
     TARGET(OP_AGG): {
         scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
         sp++;
-        if ((rc = ev_agg(res, in->p, here, src, &tv[sp], err)) < 0) {
+        if ((rc = ev_agg(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
             goto done;
         }
         vs[sp] = &tv[sp];
@@ -1394,7 +1400,7 @@ do_op:
         }
         if (first >= last) {
             if (e->op == A_MIN || e->op == A_MAX) {
-                rc = agg_none(e, src, err);
+                rc = agg_none(e, SRC(), err);
                 goto done;
             }
             ip = prog->ins + in->arg;
@@ -1448,7 +1454,7 @@ do_op:
         inst[KR_ENT_INCOME] = lt->income;
         lt--;
         if (!lt[1].seen && (e->op == A_MIN || e->op == A_MAX)) {
-            rc = agg_none(e, src, err);
+            rc = agg_none(e, SRC(), err);
             goto done;
         }
         if ((rc = kr_dec_check_size(tv[sp].q, err)) < 0) {
@@ -1485,7 +1491,7 @@ do_op:
     TARGET(OP_AGE): {
         kr_date birth = vs[sp]->d;
         if (res->date < birth) {
-            rc = age_err(in->p, src, birth, res->date, err);
+            rc = age_err(in->p, SRC(), birth, res->date, err);
             goto done;
         }
         kr_dec_set_si(tv[sp].q, kr_date_age_ymd(birth, res->date_y,
@@ -1513,7 +1519,7 @@ do_op:
         b = vs[sp--];
         a = vs[sp];
         if (mpq_sgn(b->q) == 0) {
-            rc = kr_expr__err(err, KR_EDIVZERO, src,
+            rc = kr_expr__err(err, KR_EDIVZERO, SRC(),
                               ((const kr_expr *)in->p)->pos,
                               "division by zero");
             goto done;
@@ -1589,9 +1595,6 @@ do_op:
         tv[sp].b = 0;
         vs[sp] = &tv[sp];
         DISPATCH();
-    TARGET(OP_SRC):
-        src = in->p;
-        DISPATCH();
     TARGET(OP_NOCASE): {
         const kr_sym *s = in->p;
         rc = no_case_err(res, s, inst[s->entity], err);
@@ -1641,6 +1644,7 @@ done:
 #undef TARGET
 #undef DISPATCH
 #undef DO_OP
+#undef SRC
 }
 
 kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst)
@@ -2187,6 +2191,7 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
     res->rules = rules;
     res->app = app;
     res->trace = (opts->flags & KR_EVAL_TRACE) != 0;
+    res->walk = (opts->flags & KR_EVAL_WALK) != 0;
     res->date = app->date;
     if (opts->date && kr_date_parse(&res->date, opts->date,
                                     strlen(opts->date)) < 0) {

@@ -340,7 +340,6 @@ typedef enum {
     OP_IN,                   /* pop b; if it equals the top, the top
                                 becomes true and go to arg */
     OP_FALSE,                /* the top becomes false */
-    OP_SRC,                  /* messages now point into p (a kr_src) */
     OP_NOCASE,               /* value p: no case applies (an error) */
     OP_ANDJ, OP_ORJ,         /* top false (true): go to arg keeping it,
                                 else pop */
@@ -369,7 +368,14 @@ struct kr_prog {
     int nq;                  /* levels 1..nq-1 need a rational */
     int loops;               /* aggregates nested */
     const kr_src *src;       /* where the formula is, for messages */
+    const kr_src **case_src; /* a value's cases: instructions from
+                                case_at[i] on come from case_src[i] */
+    int *case_at;
+    int ncase_src;
 };
+
+/* Where the formula of instruction `in` of p was written. */
+const kr_src *kr_prog__src(const kr_prog *p, const kr_ins *in);
 
 /* Compile every formula root of a checked rule set. */
 int kr_prog__compile_rules(kr_rules *r, kr_error *err);
@@ -467,6 +473,7 @@ struct kr_result {
     int date_y, date_m, date_d; /* date as a calendar day, for ages */
     char datestr[11];
     int trace;
+    int walk;                 /* KR_EVAL_WALK: no compiled code */
     kr_slot *slots[KR_NENT];  /* values: [inst * nvalues[e] + index] */
     size_t slotcap[KR_NENT];  /* slots kept across kr_eval_reuse: a new
                                  evaluation bumps gen instead of zeroing */

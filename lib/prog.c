@@ -24,6 +24,10 @@ typedef struct {
     int sp, depth, nq;      /* current and greatest stack height */
     int loops, maxloops;    /* aggregates open, most at once */
     int too_deep;
+    const kr_src **srcs;    /* a value's cases: where each range of
+                               instructions comes from */
+    int *src_at;
+    int nsrc;
     kr_error *err;
 } cc;
 
@@ -377,16 +381,35 @@ static int cc_finish(cc *c, kr_prog **out, const kr_src *src)
     p->nq = c->nq + 1;
     p->loops = c->maxloops;
     p->src = src;
+    p->case_src = c->srcs;
+    p->case_at = c->src_at;
+    p->ncase_src = c->nsrc;
     *out = p;
     return 0;
 }
 
+/* From instruction c->n on, messages point into src. */
+static void mark_src(cc *c, const kr_src *src)
+{
+    c->src_at[c->nsrc] = c->n;
+    c->srcs[c->nsrc++] = src;
+}
+
+const kr_src *kr_prog__src(const kr_prog *p, const kr_ins *in)
+{
+    int i, at = (int)(in - p->ins);
+    for (i = p->ncase_src - 1; i >= 0; i--) {
+        if (at >= p->case_at[i]) {
+            return p->case_src[i];
+        }
+    }
+    return p->src;
+}
+
 /* A value as one program: its formula, or its cases tried in order
  *
- *        SRC       when1           (messages point into that text)
- *        [when1]   JF -> next
- *        SRC       expr1
- *        [expr1]   END
+ *        [when1]   JF -> next      (each formula's instructions are
+ *        [expr1]   END              marked with its text, for messages)
  *   next: ...
  *        NOCASE                    (no <otherwise>)
  *
@@ -407,19 +430,30 @@ static int compile_value(kr_pool *pool, kr_sym *s, kr_error *err)
     if (s->unique) {
         return 0;
     }
+    c.srcs = kr_pool__alloc_raw(pool, sizeof(*c.srcs) *
+                                (size_t)(2 * s->ncases));
+    c.src_at = kr_pool__alloc_raw(pool, sizeof(*c.src_at) *
+                                  (size_t)(2 * s->ncases));
+    if (!c.srcs || !c.src_at) {
+        return oom(&c);
+    }
     for (i = 0; i < s->ncases && open; i++) {
         kr_case *k = &s->cases[i];
         jf = -1;
         if (k->when) {
-            if (emit_new(&c, OP_SRC, &k->when_src) < 0 ||
-                gen(&c, k->when, &k->when_src) < 0 ||
+            /* a new instruction: the case's first must not be fused
+             * into the last of the case before */
+            here(&c);
+            mark_src(&c, &k->when_src);
+            if (gen(&c, k->when, &k->when_src) < 0 ||
                 (jf = emit(&c, OP_JF, k->when)) < 0) {
                 return -1;
             }
             c.sp--;
         }
-        if (emit_new(&c, OP_SRC, &k->src) < 0 ||
-            gen(&c, k->expr, &k->src) < 0 || emit(&c, OP_END, NULL) < 0) {
+        here(&c);
+        mark_src(&c, &k->src);
+        if (gen(&c, k->expr, &k->src) < 0 || emit(&c, OP_END, NULL) < 0) {
             return -1;
         }
         c.sp--;

@@ -248,6 +248,74 @@ static int check_expect(kr_result *res, const xmlNode *x, const char *file,
     return fail;
 }
 
+/* The same application evaluated another way (walking the formula trees
+ * instead of running their compiled code, or compiled without a trace):
+ * every benefit must come out the same, down to the trace.  A difference
+ * is an engine fault, reported as this test's failure. */
+static void cross_check(const kr_rules *rules, const kr_app *app,
+                        const kr_eval_opts *base, const kr_result *want,
+                        const kr_error *want_err, unsigned flags,
+                        const char *how, dbuf *d)
+{
+    kr_eval_opts o = *base;
+    kr_result *got = NULL;
+    kr_error e = KR_ERROR_INIT;
+    size_t i, j;
+    int rc;
+
+    o.flags = flags;
+    rc = kr_eval(&got, rules, app, &o, &e);
+    if ((rc < 0) != (want == NULL) ||
+        (rc < 0 && strcmp(e.msg, want_err->msg) != 0)) {
+        db_add(d, "  engine fault: %s evaluation %s: %s\n", how,
+               rc < 0 ? "failed" : "succeeded",
+               rc < 0 ? e.msg : "where the compiled one failed");
+        kr_result_free(got);
+        return;
+    }
+    for (i = 0; want && i < kr_result_benefit_count(want); i++) {
+        const char *what = NULL;
+        const char *(*const text[4])(const kr_result *, size_t) = {
+            kr_result_benefit_error, kr_result_benefit_amount,
+            kr_result_benefit_range_min, kr_result_benefit_range_max
+        };
+        static const char *const names[4] = { "error", "amount", "range",
+                                              "range" };
+        for (j = 0; j < 4 && !what; j++) {
+            const char *x = text[j](want, i), *y = text[j](got, i);
+            if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0)) {
+                what = names[j];
+            }
+        }
+        if (!what && kr_result_benefit_granted(want, i) !=
+                     kr_result_benefit_granted(got, i)) {
+            what = "granted";
+        }
+        for (j = 0; !what && j < kr_result_condition_count(want, i); j++) {
+            if (kr_result_condition_met(want, i, j) !=
+                kr_result_condition_met(got, i, j)) {
+                what = kr_result_condition_id(want, i, j);
+            }
+        }
+        if (!what && (flags & KR_EVAL_TRACE) &&
+            !kr_result_benefit_error(want, i)) {
+            char *x = NULL, *y = NULL;
+            if (kr_result_explain(&x, want, i, "en", NULL) == KR_OK &&
+                kr_result_explain(&y, got, i, "en", NULL) == KR_OK &&
+                strcmp(x, y) != 0) {
+                what = "the trace";
+            }
+            kr_free(x);
+            kr_free(y);
+        }
+        if (what) {
+            db_add(d, "  engine fault: %s evaluation differs on %s (%s)\n",
+                   how, kr_result_benefit_id(want, i), what);
+        }
+    }
+    kr_result_free(got);
+}
+
 static int run_test(kr_test_report *rep, const kr_rules *rules,
                     const xmlNode *t, const char *file, kr_error *err)
 {
@@ -329,7 +397,16 @@ static int run_test(kr_test_report *rep, const kr_rules *rules,
     opts.set = set;
     opts.nset = (size_t)nset;
     opts.flags = KR_EVAL_TRACE;
-    if (kr_eval(&res, rules, app, &opts, &e) < 0) {
+    rc = kr_eval(&res, rules, app, &opts, &e);
+    {
+        size_t before = d.len;
+        cross_check(rules, app, &opts, res, &e, KR_EVAL_TRACE | KR_EVAL_WALK,
+                    "a tree-walking", &d);
+        cross_check(rules, app, &opts, res, &e, 0, "an untraced", &d);
+        bad |= d.len != before;
+    }
+    if (rc < 0) {
+        rc = KR_OK;
         if (want_error && strstr(e.msg, want_error)) {
             goto record;
         }

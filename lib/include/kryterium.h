@@ -180,6 +180,10 @@ const char *kr_app_requested(const kr_app *app, size_t i);
 typedef struct kr_result kr_result;
 
 #define KR_EVAL_TRACE 1u /* record what each value was computed from */
+/* Walk the formula trees instead of running their compiled code: the
+ * same results, slower; the reference the compiled code is checked
+ * against (rule tests run both). */
+#define KR_EVAL_WALK 2u
 
 typedef struct {
     unsigned version;          /* KR_EVAL_OPTS_VERSION */
