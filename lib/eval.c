@@ -2170,6 +2170,9 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         unsigned gen = res->gen;
         const kr_val **pview = res->pview;
         kr_date pdate = res->pdate;
+        char datestr[sizeof(res->datestr)];
+        int dy = res->date_y, dm = res->date_m, dd = res->date_d;
+        memcpy(datestr, res->datestr, sizeof(datestr));
         memcpy(slots, res->slots, sizeof(slots));
         memcpy(slotcap, res->slotcap, sizeof(slotcap));
         kr_pool__reset(&saved_pool);
@@ -2183,6 +2186,10 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
         res->gen = gen;
         res->pview = pview;
         res->pdate = pdate;
+        memcpy(res->datestr, datestr, sizeof(datestr));
+        res->date_y = dy;
+        res->date_m = dm;
+        res->date_d = dd;
     } else if (!(res = calloc(1, sizeof(*res)))) {
         return oom(err);
     } else {
@@ -2199,8 +2206,11 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
                      "date YYYY-MM-DD", opts->date);
         goto fail;
     }
-    kr_date_format(res->datestr, res->date);
-    kr_date_to_ymd(res->date, &res->date_y, &res->date_m, &res->date_d);
+    if (!res->pview || res->pdate != res->date) {
+        kr_date_format(res->datestr, res->date);
+        kr_date_to_ymd(res->date, &res->date_y, &res->date_m,
+                       &res->date_d);
+    }
     if (!res->pview) {
         res->pview = calloc((size_t)rules->nparams + 1, sizeof(*res->pview));
         if (!res->pview) {
@@ -2265,7 +2275,9 @@ int kr_eval_reuse(kr_result **out, const kr_rules *rules, const kr_app *app,
             }
         } else if (app->nrequested) {
             for (j = 0; j < app->nrequested; j++) {
-                want |= strcmp(app->requested[j], id) == 0;
+                /* the application holds the rules' own id (household.c) */
+                want |= app->requested[j] == id ||
+                        strcmp(app->requested[j], id) == 0;
             }
         } else {
             want = 1;
