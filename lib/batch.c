@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <libxml/xmlreader.h>
+#if defined(__SSE2__) && !defined(KR_CSV_SWAR)
+#include <emmintrin.h>  /* KR_CSV_SWAR: the portable CSV scan, for tests */
+#endif
 
 #include "internal.h"
 #include "xml.h"
@@ -229,6 +232,62 @@ static const unsigned char csv_special[256] = {
     ['\n'] = 1, ['\r'] = 1, ['"'] = 1
 };
 
+/* A block of unquoted bytes is copied whole and then the commas in it
+ * are visited from a bit mask: a field costs a few instructions instead
+ * of a test and a store per byte.  csv_block copies CSV_BLOCK bytes from
+ * p to o and returns the mask of the commas, *stop the mask of the bytes
+ * that end the run ('"', '\r', '\n').  csv_first is the index of the
+ * lowest byte in a non-zero mask; m & (m - 1) drops it. */
+#if defined(__SSE2__) && !defined(KR_CSV_SWAR)
+#define CSV_BLOCK 16
+typedef unsigned csv_mask;
+
+static inline csv_mask csv_block(const char *p, char *o, csv_mask *stop)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_or_si128(
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+    _mm_storeu_si128((__m128i *)(void *)o, v);
+    *stop = (csv_mask)_mm_movemask_epi8(s);
+    return (csv_mask)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+                                                      _mm_set1_epi8(',')));
+}
+
+#define csv_first(m) ((size_t)__builtin_ctz(m))
+#else
+/* eight bytes in a word; a mask has the high bit of each byte found */
+#define CSV_BLOCK 8
+typedef uint64_t csv_mask;
+
+#define CSV_ONES UINT64_C(0x0101010101010101)
+#define CSV_LOW7 UINT64_C(0x7F7F7F7F7F7F7F7F)
+
+/* the high bit of each byte of w that is not c (exact: no carry crosses
+ * a byte, unlike the shorter has-a-zero-byte tests) */
+static inline uint64_t csv_not(uint64_t w, unsigned char c)
+{
+    uint64_t x = w ^ (CSV_ONES * c);
+    return ((x & CSV_LOW7) + CSV_LOW7) | x;
+}
+
+static inline csv_mask csv_block(const char *p, char *o, csv_mask *stop)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    memcpy(o, &w, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);   /* the first byte in the lowest bits */
+#endif
+    *stop = ~(csv_not(w, '"') & csv_not(w, '\r') & csv_not(w, '\n'))
+            & ~CSV_LOW7;
+    return ~csv_not(w, ',') & ~CSV_LOW7;
+}
+
+#define csv_first(m) ((size_t)__builtin_ctzll(m) >> 3)
+#endif
+
 /* One CSV record (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines
  * inside quotes).  Blank lines are skipped (they may separate
  * applications).  Returns 1, 0 at the end, <0 fatal. */
@@ -264,10 +323,14 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
     for (;;) {
         if (!quoted && rd->inpos < rd->inlen) {
             /* unquoted fields straight from the buffer, commas included:
-             * most of a monthly file.  What a run writes is never longer
-             * than what it reads, so one reservation covers it; runs are
-             * bounded so that rows do not all grow to the input buffer */
-            const char *p = rd->in + rd->inpos, *end = rd->in + rd->inlen;
+             * most of a file.  What a run writes is never longer than
+             * what it reads, so one reservation covers it, whole blocks
+             * included; runs are bounded so that rows do not all grow to
+             * the input buffer.  Output byte o0 + k is input byte
+             * p0 + k: a comma becomes the NUL ending its field */
+            const char *p0 = rd->in + rd->inpos, *p = p0;
+            const char *end = rd->in + rd->inlen;
+            size_t o0;
             char *o;
             if (end - p > CSV_RUN) {
                 end = p + CSV_RUN;
@@ -275,11 +338,43 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
             if (row_reserve(r, (size_t)(end - p)) < 0) {
                 return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
             }
-            o = r->buf + r->len;
+            o0 = r->len;
+            o = r->buf + o0;
+            if (end - p >= CSV_BLOCK && r->nf <= MAX_COLS - CSV_RUN &&
+                o0 - r->off[r->nf - 1] + (size_t)(end - p0) <= MAX_FIELD) {
+                /* no field of this run can reach the limits (the run is
+                 * short), so whole blocks go unchecked; the byte loop
+                 * below finds the exact place of an error */
+                char *buf = r->buf;
+                size_t *off = r->off;
+                int nf = r->nf;
+                do {
+                    csv_mask stop, m = csv_block(p, o, &stop);
+                    size_t at = o0 + (size_t)(p - p0);
+                    /* the commas before the first byte that ends the run
+                     * (stop & -stop is that byte's bit alone) */
+                    m &= (stop & (0 - stop)) - 1;
+                    for (; m; m &= m - 1) {
+                        size_t i = at + csv_first(m);
+                        buf[i] = '\0';
+                        off[nf++] = i + 1;
+                    }
+                    if (stop) {
+                        r->nf = nf;
+                        p += csv_first(stop);
+                        goto run_end;
+                    }
+                    p += CSV_BLOCK;
+                    o += CSV_BLOCK;
+                } while (end - p >= CSV_BLOCK);
+                r->nf = nf;
+            }
+            /* byte by byte: the last bytes of the run, fewer than a
+             * block, or a run near a limit */
+            o = r->buf + o0 + (size_t)(p - p0);
             while (p < end && !csv_special[(unsigned char)*p]) {
                 if (*p != ',') {
                     *o++ = *p++;
-                    at_start = 0;
                     continue;
                 }
                 p++;
@@ -294,17 +389,27 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
                     return fatal(rd, err, KR_ELIMIT, r->line, "more than "
                                  "%d columns", MAX_COLS);
                 }
-                at_start = 1;
             }
-            r->len = (size_t)(o - r->buf);
+        run_end:
+            r->len = o0 + (size_t)(p - p0);
             rd->inpos = (size_t)(p - rd->in);
             flen = r->len - r->off[r->nf - 1];
             if (flen > MAX_FIELD) {
                 return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
                              "longer than %u bytes", MAX_FIELD);
             }
+            if (p > p0) {
+                at_start = p[-1] == ',';
+            }
             if (p == end) {
                 continue;
+            }
+            if (*p == '\n') {
+                /* the common end of a row, without the byte loop below */
+                r->buf[r->len++] = '\0';
+                rd->inpos++;
+                rd->line++;
+                return 1;
             }
         }
         c = next_byte(rd, err);
