@@ -771,6 +771,7 @@ static void copy_id(char *id, const char *s)
 static int csv_group(kr_reader *rd, int *nout, kr_error *err)
 {
     int ci_id, n = 0, rc, overflow = 0;
+    kr_error ahead;
 
     if (!rd->header_done && csv_header(rd, err) < 0) {
         return err && err->code ? err->code : KR_EINVALID;
@@ -790,8 +791,13 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
     rd->rec_line = rd->rows[MAX_ROWS].line;
     swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
     n = 1;
+    /* set once, not per row: only a failing csv_row writes to it (and
+     * the loop ends there), and clearing all of a kr_error costs more
+     * than reading a short row */
+    ahead.code = KR_OK;
+    ahead.line = 0;
+    ahead.msg[0] = '\0';
     for (;;) {
-        kr_error ahead = KR_ERROR_INIT;
         rc = csv_row(rd, &rd->rows[MAX_ROWS], &ahead);
         if (rc < 0) {
             /* the error comes with the next call.  The application in
