@@ -44,6 +44,12 @@ char *kr_pool__strdup(kr_pool *p, const char *s);
 char *kr_pool__strndup(kr_pool *p, const char *s, size_t n);
 /* An mpq_init'ed rational cleared when the pool is freed. */
 mpq_ptr kr_pool__mpq(kr_pool *p);
+/* The rational (neg ? -num : num) / den, given in lowest terms, read-only
+ * (made with mpz_roinit_n over limbs in the pool): nothing to initialise
+ * or clear, but it must never be written to.  For values that are only
+ * read, such as an application's inputs. */
+mpq_ptr kr_pool__mpq_word(kr_pool *p, int neg, unsigned long long num,
+                          unsigned long long den);
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
