@@ -66,8 +66,14 @@ struct kr_reader {
     col *cols;
     int ncols;
     int ci[C_BEN + 1];       /* column of each fixed field, -1 if absent */
-    int *inc_cols;           /* the income columns, so rows skip the rest */
+    int *inc_cols;           /* the income columns, so rows skip the rest,
+                              * grouped by slot (slot j ends before
+                              * inc_cols[slot_end[j]]) */
     int ninc_cols;
+    int slot_end[MAX_INCOME];
+    int *val_cols;           /* household, person and income columns, in
+                              * order (in inc_cols' block) */
+    int nval_cols;
     int ninc;                /* distinct income numbers N in the header */
     row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
     int have_next;         /* rows[MAX_ROWS] holds the next row */
@@ -485,21 +491,25 @@ static int col_of(const kr_reader *rd, int kind)
 
 /* Rank the header's income numbers N (income.3 and income.7 are the
  * slots 0 and 1) and list the income columns: a row's income items are
- * its slots with a non-empty cell, in the order of N. */
+ * its slots with a non-empty cell, in the order of N.  Also list the
+ * columns that hold inputs, so that building skips the fixed ones. */
 static int income_slots(kr_reader *rd)
 {
-    int slot_of[MAX_INCOME + 1], i, n;
+    int slot_of[MAX_INCOME + 1], i, n, j;
 
     for (n = 0; n <= MAX_INCOME; n++) {
         slot_of[n] = -1;
     }
-    if (!(rd->inc_cols = malloc(sizeof(int) * (size_t)rd->ncols))) {
+    if (!(rd->inc_cols = malloc(sizeof(int) * 2 * (size_t)rd->ncols))) {
         return -1;
     }
+    rd->val_cols = rd->inc_cols + rd->ncols;
     for (i = 0; i < rd->ncols; i++) {
         if (rd->cols[i].kind == C_INCOME) {
             slot_of[rd->cols[i].income] = 0;
-            rd->inc_cols[rd->ninc_cols++] = i;
+        }
+        if (rd->cols[i].kind >= C_HOUSEHOLD) {
+            rd->val_cols[rd->nval_cols++] = i;
         }
     }
     for (n = 1; n <= MAX_INCOME; n++) {
@@ -507,9 +517,19 @@ static int income_slots(kr_reader *rd)
             slot_of[n] = rd->ninc++;
         }
     }
-    for (i = 0; i < rd->ninc_cols; i++) {
-        col *c = &rd->cols[rd->inc_cols[i]];
-        c->slot = slot_of[c->income];
+    for (i = 0; i < rd->ncols; i++) {
+        col *c = &rd->cols[i];
+        if (c->kind == C_INCOME) {
+            c->slot = slot_of[c->income];
+        }
+    }
+    for (j = 0; j < rd->ninc; j++) {
+        for (i = 0; i < rd->ncols; i++) {
+            if (rd->cols[i].kind == C_INCOME && rd->cols[i].slot == j) {
+                rd->inc_cols[rd->ninc_cols++] = i;
+            }
+        }
+        rd->slot_end[j] = rd->ninc_cols;
     }
     return 0;
 }
@@ -606,25 +626,27 @@ static void swap_rows(row *a, row *b)
 }
 
 /* Incomes of one row: how many distinct N have a non-empty cell; with
- * idx, also the income item of each slot (base + its rank, -1 if none). */
+ * idx, also the income item of each slot (base + its rank, -1 if none).
+ * A slot's columns are together: its first non-empty cell decides. */
 static int row_incomes(const kr_reader *rd, const row *r, int base,
                        int *idx)
 {
-    unsigned char has[MAX_INCOME];
-    int j, n = 0;
+    int j, c = 0, n = 0;
 
-    memset(has, 0, (size_t)rd->ninc);
-    for (j = 0; j < rd->ninc_cols; j++) {
-        int k = rd->inc_cols[j];
-        if (k < r->nf && *fld(r, k)) {
-            has[rd->cols[k].slot] = 1;
-        }
-    }
     for (j = 0; j < rd->ninc; j++) {
-        if (idx) {
-            idx[j] = has[j] ? base + n : -1;
+        int end = rd->slot_end[j], has = 0;
+        for (; c < end; c++) {
+            int k = rd->inc_cols[c];
+            if (k < r->nf && r->buf[r->off[k]]) {
+                has = 1;
+                c = end;
+                break;
+            }
         }
-        n += has[j];
+        if (idx) {
+            idx[j] = has ? base + n : -1;
+        }
+        n += has;
     }
     return n;
 }
@@ -635,7 +657,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     const kr_rules *r = rd->rules;
     int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
     int ci_role = rd->ci[C_ROLE], ci_ben = rd->ci[C_BEN];
-    int i, k, nin = 0, rc;
+    int i, k, x, nin = 0, rc;
     int ninc[MAX_ROWS];            /* income items of each row */
     int inc_index[MAX_INCOME];     /* of each income slot, in a row */
     kr_app *a = NULL;
@@ -643,7 +665,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
 
     for (i = 0; i < nrows; i++) {
         const char *d = fld(&rows[i], ci_date);
-        if (*d && strcmp(d, date) != 0) {
+        if (*d && i > 0 && strcmp(d, date) != 0) {
             return kr__err_at(err, KR_EINVALID, rd->name, rows[i].line,
                               "application %s: field 'date': '%s' differs "
                               "from '%s' in the application's first row "
@@ -669,9 +691,10 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         if (ninc[i]) {
             row_incomes(rd, w, a->persons[i].first_income, inc_index);
         }
-        for (k = 0; k < rd->ncols && k < w->nf; k++) {
+        for (x = 0; x < rd->nval_cols && (k = rd->val_cols[x]) < w->nf;
+             x++) {
             const col *c = &rd->cols[k];
-            const char *v = fld(w, k);
+            const char *v = w->buf + w->off[k];
             int j;
             if (!*v) {
                 continue;
