@@ -687,14 +687,19 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         }
     }
     for (i = 0; i < nrows; i++) {
+        /* in locals: the calls below could change them, for all the
+         * compiler knows, so it would reload them for every field */
         const row *w = &rows[i];
+        const char *wbuf = w->buf;
+        const size_t *woff = w->off;
+        int wnf = w->nf, nval = rd->nval_cols;
+        const int *vcols = rd->val_cols;
         if (ninc[i]) {
             row_incomes(rd, w, a->persons[i].first_income, inc_index);
         }
-        for (x = 0; x < rd->nval_cols && (k = rd->val_cols[x]) < w->nf;
-             x++) {
+        for (x = 0; x < nval && (k = vcols[x]) < wnf; x++) {
             const col *c = &rd->cols[k];
-            const char *v = w->buf + w->off[k];
+            const char *v = wbuf + woff[k];
             int j;
             if (!*v) {
                 continue;
@@ -742,26 +747,25 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     }
     if (ci_ben >= 0) {
         /* benefits: from the first row that names them; ids separated
-         * by spaces or ';', each copied out only to be terminated */
+         * by spaces or ';' */
         for (i = 0; i < nrows; i++) {
             const char *p = fld(&rows[i], ci_ben);
             if (!*p) {
                 continue;
             }
-            while (*(p += strspn(p, " ;"))) {
-                char tok[128], *t;
-                size_t n = strcspn(p, " ;");
-                if (!(t = n < sizeof(tok) ? tok : malloc(n + 1))) {
-                    rc = kr__err(err, KR_ENOMEM, "out of memory");
-                    goto fail;
+            for (;;) {
+                size_t n = 0;
+                while (*p == ' ' || *p == ';') {
+                    p++;
                 }
-                memcpy(t, p, n);
-                t[n] = '\0';
-                rc = kr_app__request(a, r, t, rows[i].line, err);
-                if (t != tok) {
-                    free(t);
+                if (!*p) {
+                    break;
                 }
-                if (rc < 0) {
+                while (p[n] && p[n] != ' ' && p[n] != ';') {
+                    n++;
+                }
+                if ((rc = kr_app__request(a, r, p, n, rows[i].line,
+                                          err)) < 0) {
                     goto fail;
                 }
                 p += n;

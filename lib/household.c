@@ -560,7 +560,13 @@ int kr_app__add_person(kr_app *a, const char *id, const char *role,
         id = b;
     }
     for (j = 0; j < a->npersons; j++) {
-        if (strcmp(a->persons[j].id, id) == 0) {
+        /* ids are short ("p1"): a loop in place rather than strcmp */
+        const char *x = a->persons[j].id, *y = id;
+        while (*x && *x == *y) {
+            x++;
+            y++;
+        }
+        if (*x == *y) {
             return kr__err_at(err, KR_EINVALID, a->file, line, "application "
                               "%s: person id '%s' is used twice", a->id, id);
         }
@@ -608,23 +614,26 @@ int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
                          decimal_comma);
 }
 
+/* id is the len bytes at id (a token inside a CSV field) */
 int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
-                    unsigned long line, kr_error *err)
+                    size_t len, unsigned long line, kr_error *err)
 {
     int i;
     const char **nr;
     for (i = 0; i < rules->nbenefits; i++) {
-        if (strcmp(rules->benefits[i].id, id) == 0) {
+        /* the first byte first; b's NUL ends strncmp at a shorter id */
+        const char *b = rules->benefits[i].id;
+        if (b[0] == id[0] && strncmp(b, id, len) == 0 && b[len] == '\0') {
             break;
         }
     }
     if (i == rules->nbenefits) {
         return kr__err_at(err, KR_EINVALID, a->file, line, "application %s: "
-                          "benefit '%s' is not defined by the loaded rules",
-                          a->id, id);
+                          "benefit '%.*s' is not defined by the loaded rules",
+                          a->id, (int)len, id);
     }
-    nr = kr_pool__alloc(&a->pool, sizeof(char *) *
-                        (size_t)(a->nrequested + 1));
+    nr = kr_pool__alloc_raw(&a->pool, sizeof(char *) *
+                            (size_t)(a->nrequested + 1));
     if (!nr) {
         return kr__err(err, KR_ENOMEM, "out of memory");
     }

@@ -364,7 +364,7 @@ int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
                 int inst, const char *text, unsigned long line,
                 int decimal_comma, kr_error *err);
 int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
-                    unsigned long line, kr_error *err);
+                    size_t len, unsigned long line, kr_error *err);
 int kr_app__finish(kr_app *a, unsigned long line, kr_error *err);
 
 /* ------------------------------------------------------------------ */
