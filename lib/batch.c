@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <libxml/xmlreader.h>
+#if defined(__SSE2__) && !defined(KR_CSV_SWAR)
+#include <emmintrin.h>  /* KR_CSV_SWAR: the portable CSV scan, for tests */
+#endif
 
 #include "internal.h"
 #include "xml.h"
@@ -63,8 +66,14 @@ struct kr_reader {
     col *cols;
     int ncols;
     int ci[C_BEN + 1];       /* column of each fixed field, -1 if absent */
-    int *inc_cols;           /* the income columns, so rows skip the rest */
+    int *inc_cols;           /* the income columns, so rows skip the rest,
+                              * grouped by slot (slot j ends before
+                              * inc_cols[slot_end[j]]) */
     int ninc_cols;
+    int slot_end[MAX_INCOME];
+    int *val_cols;           /* household, person and income columns, in
+                              * order (in inc_cols' block) */
+    int nval_cols;
     int ninc;                /* distinct income numbers N in the header */
     row *rows;             /* MAX_ROWS + 1 (the last is the lookahead) */
     int have_next;         /* rows[MAX_ROWS] holds the next row */
@@ -229,6 +238,62 @@ static const unsigned char csv_special[256] = {
     ['\n'] = 1, ['\r'] = 1, ['"'] = 1
 };
 
+/* A block of unquoted bytes is copied whole and then the commas in it
+ * are visited from a bit mask: a field costs a few instructions instead
+ * of a test and a store per byte.  csv_block copies CSV_BLOCK bytes from
+ * p to o and returns the mask of the commas, *stop the mask of the bytes
+ * that end the run ('"', '\r', '\n').  csv_first is the index of the
+ * lowest byte in a non-zero mask; m & (m - 1) drops it. */
+#if defined(__SSE2__) && !defined(KR_CSV_SWAR)
+#define CSV_BLOCK 16
+typedef unsigned csv_mask;
+
+static inline csv_mask csv_block(const char *p, char *o, csv_mask *stop)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_or_si128(
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+    _mm_storeu_si128((__m128i *)(void *)o, v);
+    *stop = (csv_mask)_mm_movemask_epi8(s);
+    return (csv_mask)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+                                                      _mm_set1_epi8(',')));
+}
+
+#define csv_first(m) ((size_t)__builtin_ctz(m))
+#else
+/* eight bytes in a word; a mask has the high bit of each byte found */
+#define CSV_BLOCK 8
+typedef uint64_t csv_mask;
+
+#define CSV_ONES UINT64_C(0x0101010101010101)
+#define CSV_LOW7 UINT64_C(0x7F7F7F7F7F7F7F7F)
+
+/* the high bit of each byte of w that is not c (exact: no carry crosses
+ * a byte, unlike the shorter has-a-zero-byte tests) */
+static inline uint64_t csv_not(uint64_t w, unsigned char c)
+{
+    uint64_t x = w ^ (CSV_ONES * c);
+    return ((x & CSV_LOW7) + CSV_LOW7) | x;
+}
+
+static inline csv_mask csv_block(const char *p, char *o, csv_mask *stop)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    memcpy(o, &w, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);   /* the first byte in the lowest bits */
+#endif
+    *stop = ~(csv_not(w, '"') & csv_not(w, '\r') & csv_not(w, '\n'))
+            & ~CSV_LOW7;
+    return ~csv_not(w, ',') & ~CSV_LOW7;
+}
+
+#define csv_first(m) ((size_t)__builtin_ctzll(m) >> 3)
+#endif
+
 /* One CSV record (RFC 4180: quotes, doubled quotes, CRLF or LF, newlines
  * inside quotes).  Blank lines are skipped (they may separate
  * applications).  Returns 1, 0 at the end, <0 fatal. */
@@ -264,10 +329,14 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
     for (;;) {
         if (!quoted && rd->inpos < rd->inlen) {
             /* unquoted fields straight from the buffer, commas included:
-             * most of a monthly file.  What a run writes is never longer
-             * than what it reads, so one reservation covers it; runs are
-             * bounded so that rows do not all grow to the input buffer */
-            const char *p = rd->in + rd->inpos, *end = rd->in + rd->inlen;
+             * most of a file.  What a run writes is never longer than
+             * what it reads, so one reservation covers it, whole blocks
+             * included; runs are bounded so that rows do not all grow to
+             * the input buffer.  Output byte o0 + k is input byte
+             * p0 + k: a comma becomes the NUL ending its field */
+            const char *p0 = rd->in + rd->inpos, *p = p0;
+            const char *end = rd->in + rd->inlen;
+            size_t o0;
             char *o;
             if (end - p > CSV_RUN) {
                 end = p + CSV_RUN;
@@ -275,11 +344,43 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
             if (row_reserve(r, (size_t)(end - p)) < 0) {
                 return fatal(rd, err, KR_ENOMEM, r->line, "out of memory");
             }
-            o = r->buf + r->len;
+            o0 = r->len;
+            o = r->buf + o0;
+            if (end - p >= CSV_BLOCK && r->nf <= MAX_COLS - CSV_RUN &&
+                o0 - r->off[r->nf - 1] + (size_t)(end - p0) <= MAX_FIELD) {
+                /* no field of this run can reach the limits (the run is
+                 * short), so whole blocks go unchecked; the byte loop
+                 * below finds the exact place of an error */
+                char *buf = r->buf;
+                size_t *off = r->off;
+                int nf = r->nf;
+                do {
+                    csv_mask stop, m = csv_block(p, o, &stop);
+                    size_t at = o0 + (size_t)(p - p0);
+                    /* the commas before the first byte that ends the run
+                     * (stop & -stop is that byte's bit alone) */
+                    m &= (stop & (0 - stop)) - 1;
+                    for (; m; m &= m - 1) {
+                        size_t i = at + csv_first(m);
+                        buf[i] = '\0';
+                        off[nf++] = i + 1;
+                    }
+                    if (stop) {
+                        r->nf = nf;
+                        p += csv_first(stop);
+                        goto run_end;
+                    }
+                    p += CSV_BLOCK;
+                    o += CSV_BLOCK;
+                } while (end - p >= CSV_BLOCK);
+                r->nf = nf;
+            }
+            /* byte by byte: the last bytes of the run, fewer than a
+             * block, or a run near a limit */
+            o = r->buf + o0 + (size_t)(p - p0);
             while (p < end && !csv_special[(unsigned char)*p]) {
                 if (*p != ',') {
                     *o++ = *p++;
-                    at_start = 0;
                     continue;
                 }
                 p++;
@@ -294,17 +395,27 @@ static int csv_row(kr_reader *rd, row *r, kr_error *err)
                     return fatal(rd, err, KR_ELIMIT, r->line, "more than "
                                  "%d columns", MAX_COLS);
                 }
-                at_start = 1;
             }
-            r->len = (size_t)(o - r->buf);
+        run_end:
+            r->len = o0 + (size_t)(p - p0);
             rd->inpos = (size_t)(p - rd->in);
             flen = r->len - r->off[r->nf - 1];
             if (flen > MAX_FIELD) {
                 return fatal(rd, err, KR_ELIMIT, r->line, "a field is "
                              "longer than %u bytes", MAX_FIELD);
             }
+            if (p > p0) {
+                at_start = p[-1] == ',';
+            }
             if (p == end) {
                 continue;
+            }
+            if (*p == '\n') {
+                /* the common end of a row, without the byte loop below */
+                r->buf[r->len++] = '\0';
+                rd->inpos++;
+                rd->line++;
+                return 1;
             }
         }
         c = next_byte(rd, err);
@@ -380,21 +491,25 @@ static int col_of(const kr_reader *rd, int kind)
 
 /* Rank the header's income numbers N (income.3 and income.7 are the
  * slots 0 and 1) and list the income columns: a row's income items are
- * its slots with a non-empty cell, in the order of N. */
+ * its slots with a non-empty cell, in the order of N.  Also list the
+ * columns that hold inputs, so that building skips the fixed ones. */
 static int income_slots(kr_reader *rd)
 {
-    int slot_of[MAX_INCOME + 1], i, n;
+    int slot_of[MAX_INCOME + 1], i, n, j;
 
     for (n = 0; n <= MAX_INCOME; n++) {
         slot_of[n] = -1;
     }
-    if (!(rd->inc_cols = malloc(sizeof(int) * (size_t)rd->ncols))) {
+    if (!(rd->inc_cols = malloc(sizeof(int) * 2 * (size_t)rd->ncols))) {
         return -1;
     }
+    rd->val_cols = rd->inc_cols + rd->ncols;
     for (i = 0; i < rd->ncols; i++) {
         if (rd->cols[i].kind == C_INCOME) {
             slot_of[rd->cols[i].income] = 0;
-            rd->inc_cols[rd->ninc_cols++] = i;
+        }
+        if (rd->cols[i].kind >= C_HOUSEHOLD) {
+            rd->val_cols[rd->nval_cols++] = i;
         }
     }
     for (n = 1; n <= MAX_INCOME; n++) {
@@ -402,9 +517,19 @@ static int income_slots(kr_reader *rd)
             slot_of[n] = rd->ninc++;
         }
     }
-    for (i = 0; i < rd->ninc_cols; i++) {
-        col *c = &rd->cols[rd->inc_cols[i]];
-        c->slot = slot_of[c->income];
+    for (i = 0; i < rd->ncols; i++) {
+        col *c = &rd->cols[i];
+        if (c->kind == C_INCOME) {
+            c->slot = slot_of[c->income];
+        }
+    }
+    for (j = 0; j < rd->ninc; j++) {
+        for (i = 0; i < rd->ncols; i++) {
+            if (rd->cols[i].kind == C_INCOME && rd->cols[i].slot == j) {
+                rd->inc_cols[rd->ninc_cols++] = i;
+            }
+        }
+        rd->slot_end[j] = rd->ninc_cols;
     }
     return 0;
 }
@@ -501,25 +626,27 @@ static void swap_rows(row *a, row *b)
 }
 
 /* Incomes of one row: how many distinct N have a non-empty cell; with
- * idx, also the income item of each slot (base + its rank, -1 if none). */
+ * idx, also the income item of each slot (base + its rank, -1 if none).
+ * A slot's columns are together: its first non-empty cell decides. */
 static int row_incomes(const kr_reader *rd, const row *r, int base,
                        int *idx)
 {
-    unsigned char has[MAX_INCOME];
-    int j, n = 0;
+    int j, c = 0, n = 0;
 
-    memset(has, 0, (size_t)rd->ninc);
-    for (j = 0; j < rd->ninc_cols; j++) {
-        int k = rd->inc_cols[j];
-        if (k < r->nf && *fld(r, k)) {
-            has[rd->cols[k].slot] = 1;
-        }
-    }
     for (j = 0; j < rd->ninc; j++) {
-        if (idx) {
-            idx[j] = has[j] ? base + n : -1;
+        int end = rd->slot_end[j], has = 0;
+        for (; c < end; c++) {
+            int k = rd->inc_cols[c];
+            if (k < r->nf && r->buf[r->off[k]]) {
+                has = 1;
+                c = end;
+                break;
+            }
         }
-        n += has[j];
+        if (idx) {
+            idx[j] = has ? base + n : -1;
+        }
+        n += has;
     }
     return n;
 }
@@ -530,7 +657,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     const kr_rules *r = rd->rules;
     int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
     int ci_role = rd->ci[C_ROLE], ci_ben = rd->ci[C_BEN];
-    int i, k, nin = 0, rc;
+    int i, k, x, nin = 0, rc;
     int ninc[MAX_ROWS];            /* income items of each row */
     int inc_index[MAX_INCOME];     /* of each income slot, in a row */
     kr_app *a = NULL;
@@ -538,7 +665,7 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
 
     for (i = 0; i < nrows; i++) {
         const char *d = fld(&rows[i], ci_date);
-        if (*d && strcmp(d, date) != 0) {
+        if (*d && i > 0 && strcmp(d, date) != 0) {
             return kr__err_at(err, KR_EINVALID, rd->name, rows[i].line,
                               "application %s: field 'date': '%s' differs "
                               "from '%s' in the application's first row "
@@ -560,13 +687,19 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         }
     }
     for (i = 0; i < nrows; i++) {
+        /* in locals: the calls below could change them, for all the
+         * compiler knows, so it would reload them for every field */
         const row *w = &rows[i];
+        const char *wbuf = w->buf;
+        const size_t *woff = w->off;
+        int wnf = w->nf, nval = rd->nval_cols;
+        const int *vcols = rd->val_cols;
         if (ninc[i]) {
             row_incomes(rd, w, a->persons[i].first_income, inc_index);
         }
-        for (k = 0; k < rd->ncols && k < w->nf; k++) {
+        for (x = 0; x < nval && (k = vcols[x]) < wnf; x++) {
             const col *c = &rd->cols[k];
-            const char *v = fld(w, k);
+            const char *v = wbuf + woff[k];
             int j;
             if (!*v) {
                 continue;
@@ -614,26 +747,25 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
     }
     if (ci_ben >= 0) {
         /* benefits: from the first row that names them; ids separated
-         * by spaces or ';', each copied out only to be terminated */
+         * by spaces or ';' */
         for (i = 0; i < nrows; i++) {
             const char *p = fld(&rows[i], ci_ben);
             if (!*p) {
                 continue;
             }
-            while (*(p += strspn(p, " ;"))) {
-                char tok[128], *t;
-                size_t n = strcspn(p, " ;");
-                if (!(t = n < sizeof(tok) ? tok : malloc(n + 1))) {
-                    rc = kr__err(err, KR_ENOMEM, "out of memory");
-                    goto fail;
+            for (;;) {
+                size_t n = 0;
+                while (*p == ' ' || *p == ';') {
+                    p++;
                 }
-                memcpy(t, p, n);
-                t[n] = '\0';
-                rc = kr_app__request(a, r, t, rows[i].line, err);
-                if (t != tok) {
-                    free(t);
+                if (!*p) {
+                    break;
                 }
-                if (rc < 0) {
+                while (p[n] && p[n] != ' ' && p[n] != ';') {
+                    n++;
+                }
+                if ((rc = kr_app__request(a, r, p, n, rows[i].line,
+                                          err)) < 0) {
                     goto fail;
                 }
                 p += n;
@@ -666,6 +798,7 @@ static void copy_id(char *id, const char *s)
 static int csv_group(kr_reader *rd, int *nout, kr_error *err)
 {
     int ci_id, n = 0, rc, overflow = 0;
+    kr_error ahead;
 
     if (!rd->header_done && csv_header(rd, err) < 0) {
         return err && err->code ? err->code : KR_EINVALID;
@@ -685,8 +818,13 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
     rd->rec_line = rd->rows[MAX_ROWS].line;
     swap_rows(&rd->rows[0], &rd->rows[MAX_ROWS]);
     n = 1;
+    /* set once, not per row: only a failing csv_row writes to it (and
+     * the loop ends there), and clearing all of a kr_error costs more
+     * than reading a short row */
+    ahead.code = KR_OK;
+    ahead.line = 0;
+    ahead.msg[0] = '\0';
     for (;;) {
-        kr_error ahead = KR_ERROR_INIT;
         rc = csv_row(rd, &rd->rows[MAX_ROWS], &ahead);
         if (rc < 0) {
             /* the error comes with the next call.  The application in

@@ -19,7 +19,7 @@ static int is_leap(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
+static inline int64_t days_from_civil(int64_t y, int m, int d)
 {
     int64_t era, yoe, doy, doe;
 
@@ -77,37 +77,43 @@ void kr_date_to_ymd(kr_date d, int *y, int *m, int *day)
     *y = (int)yy;
 }
 
-static int digits_value(const char *s, size_t n, int *out)
+/* s[i] as 0..9 when it is a digit, else a value above 9 */
+static unsigned digit_at(const char *s, int i)
 {
-    size_t i;
-    int v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return (unsigned)(unsigned char)s[i] - '0';
 }
 
+/* A batch parses a date or two per person: the fixed positions are read
+ * straight, and the day number is computed here rather than through the
+ * exported functions (calls through the PLT). */
 int kr_date_parse(kr_date *out, const char *s, size_t len)
 {
+    unsigned y0, y1, y2, y3, m0, m1, d0, d1;
     int y, m, d;
 
     if (!s || len != 10 || s[4] != '-' || s[7] != '-') {
         return -1;
     }
-    if (digits_value(s, 4, &y) || digits_value(s + 5, 2, &m)
-        || digits_value(s + 8, 2, &d)) {
+    y0 = digit_at(s, 0);
+    y1 = digit_at(s, 1);
+    y2 = digit_at(s, 2);
+    y3 = digit_at(s, 3);
+    m0 = digit_at(s, 5);
+    m1 = digit_at(s, 6);
+    d0 = digit_at(s, 8);
+    d1 = digit_at(s, 9);
+    if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) |
+        (d0 > 9) | (d1 > 9)) {
         return -1;
     }
+    y = (int)(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
+    m = (int)(m0 * 10 + m1);
+    d = (int)(d0 * 10 + d1);
     if (y < YEAR_MIN || y > YEAR_MAX || m < 1 || m > 12 || d < 1
-        || d > kr_date_days_in_month(y, m)) {
+        || d > days_in_month64(y, m)) {
         return -1;
     }
-    *out = kr_date_from_ymd(y, m, d);
+    *out = (kr_date)days_from_civil(y, m, d);
     return 0;
 }
 

@@ -96,20 +96,21 @@ static void reduce_pow10(unsigned long long *v, unsigned long long *d,
     }
 }
 
-int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
+/* The grammar of kr_dec_parse: sign, digits, an optional fraction and
+ * '%'; v is the digits' value while there are at most 18 (< 10^18). */
+typedef struct {
+    unsigned long long v;
+    size_t nint, nfrac;
+    int neg, percent;
+} dec_scan;
+
+/* inlined into both parsers; the state stays in registers until the
+ * end (an amount is parsed for most fields of a batch) */
+static inline int scan_dec(dec_scan *d, const char *s, size_t len)
 {
-    /* Integer and fraction digits concatenated: the numerator's text. */
-    char digits[KR_DEC_MAX_DIGITS + 1];
-    char quoted[QUOTE_MAX + 8];
-    size_t i = 0;
-    size_t ndig = 0;
-    size_t nint = 0;
-    size_t nfrac = 0;
-    int neg = 0;
-    int percent = 0;
-    unsigned long scale;
-    /* the digits' value while there are at most 18 of them (< 10^18) */
+    size_t i = 0, nint, nfrac = 0;
     unsigned long long v = 0;
+    int neg = 0, percent = 0;
 
     if (!s) {
         len = 0;
@@ -120,30 +121,80 @@ int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
     }
     while (i < len && is_digit(s[i])) {
         v = v * 10u + (unsigned long long)(s[i] - '0');
-        nint++;
         i++;
     }
-    if (nint == 0) {
-        goto bad;
+    if ((nint = i - (size_t)neg) == 0) {
+        return -1;
     }
     if (i < len && s[i] == '.') {
-        i++;
+        size_t f = ++i;
         while (i < len && is_digit(s[i])) {
             v = v * 10u + (unsigned long long)(s[i] - '0');
-            nfrac++;
             i++;
         }
-        if (nfrac == 0) {
-            goto bad;
+        if ((nfrac = i - f) == 0) {
+            return -1;
         }
     }
     if (i < len && s[i] == '%') {
         percent = 1;
         i++;
     }
-    if (i != len) {
+    d->v = v;
+    d->nint = nint;
+    d->nfrac = nfrac;
+    d->neg = neg;
+    d->percent = percent;
+    return i == len ? 0 : -1;
+}
+
+int kr_dec__parse_word(const char *s, size_t len, int *neg,
+                       unsigned long long *num, unsigned long long *den)
+{
+    dec_scan d;
+    unsigned scale;
+
+    if (scan_dec(&d, s, len) < 0 || d.nint + d.nfrac > 18) {
+        return 0;
+    }
+    scale = (unsigned)d.nfrac + (d.percent ? 2u : 0u);
+    if (scale > 19) {
+        return 0;
+    }
+    *neg = d.neg && d.v != 0;
+    if (d.v == 0) {
+        *den = 1;
+    } else {
+        reduce_pow10(&d.v, den, scale);
+    }
+    *num = d.v;
+    return 1;
+}
+
+int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err)
+{
+    /* Integer and fraction digits concatenated: the numerator's text. */
+    char digits[KR_DEC_MAX_DIGITS + 1];
+    char quoted[QUOTE_MAX + 8];
+    size_t i;
+    size_t ndig = 0;
+    size_t nint, nfrac;
+    int neg, percent;
+    unsigned long scale;
+    unsigned long long v;
+    dec_scan sc;
+
+    if (!s) {
+        len = 0;
+    }
+    if (scan_dec(&sc, s, len) < 0) {
         goto bad;
     }
+    v = sc.v;
+    nint = sc.nint;
+    nfrac = sc.nfrac;
+    neg = sc.neg;
+    percent = sc.percent;
     if (nint + nfrac > KR_DEC_MAX_DIGITS) {
         quote_text(quoted, sizeof(quoted), s, len);
         return kr__err(err, KR_ELIMIT,

@@ -42,6 +42,13 @@ typedef enum {
  */
 int kr_dec_parse(mpq_ptr q, const char *s, size_t len, kr_error *err);
 
+/* The same grammar, for the common amounts: s as a sign and a numerator
+ * and denominator in lowest terms, each below 2^64 (at most 18 digits).
+ * Returns 1, or 0 when s is longer or not a number (kr_dec_parse then
+ * says why).  Zero is never negative. */
+int kr_dec__parse_word(const char *s, size_t len, int *neg,
+                       unsigned long long *num, unsigned long long *den);
+
 /* Parse a rounding mode name: "half-up", "half-even", "down", "up",
  * "floor", "ceiling" (underscore accepted for '-').  Returns 0 or -1. */
 int kr_dec_round_mode_parse(kr_round_mode *out, const char *s, size_t len);

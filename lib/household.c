@@ -48,6 +48,30 @@ static const char *where(ps *p, int ent, int inst, char *buf, size_t n)
     return buf;
 }
 
+/* Most numbers in an application are amounts that fit a machine word:
+ * they become read-only rationals in the application's pool, with no
+ * GMP allocation to make and clear (the evaluation only reads inputs).
+ * Returns 1 when v is set, 0 to leave text to kr_value__parse (which
+ * also words the errors), -1 when memory ran out. */
+static int set_word_num(kr_app *a, const kr_sym *s, const char *text,
+                        kr_val *v)
+{
+    int neg;
+    unsigned long long num, den;
+
+    if ((s->type != KR_TY_MONEY && s->type != KR_TY_DECIMAL &&
+         s->type != KR_TY_INTEGER) ||
+        !kr_dec__parse_word(text, strlen(text), &neg, &num, &den) ||
+        (s->type == KR_TY_INTEGER && den != 1)) {
+        return 0;
+    }
+    if (!(v->q = kr_pool__mpq_word(&a->pool, neg, num, den))) {
+        return -1;
+    }
+    v->kind = V_NUM;
+    return 1;
+}
+
 static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
                          const char *name, const char *text,
                          unsigned long line, int decimal_comma)
@@ -57,6 +81,7 @@ static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
     char w[160];
     char fixed[64];
     size_t k;
+    int rc;
 
     /* only the code is read before an error sets the rest: a field
      * does not pay for clearing the whole message buffer */
@@ -91,10 +116,16 @@ static int set_input_sym(ps *p, const kr_sym *s, int ent, int inst,
     }
     v = &p->a->vals[ent][k];
     kr_val__init(v, NULL);
-    if (kr_value__parse(v, &p->a->pool, s->type, s, text, &e) < 0) {
+    if (!(rc = set_word_num(p->a, s, text, v)) &&
+        kr_value__parse(v, &p->a->pool, s->type, s, text, &e) < 0) {
         return kr__err_at(p->err, e.code, p->file, line, "%s: field '%s': "
                           "%s", where(p, ent, inst, w, sizeof(w)), name,
                           e.msg);
+    }
+    if (rc < 0) {
+        return kr__err_at(p->err, KR_ENOMEM, p->file, line, "%s: field "
+                          "'%s': out of memory",
+                          where(p, ent, inst, w, sizeof(w)), name);
     }
     if (v->kind == V_NUM && ((s->has_min && mpq_cmp(v->q, s->minval.q) < 0)
                              || (s->has_max &&
@@ -529,7 +560,13 @@ int kr_app__add_person(kr_app *a, const char *id, const char *role,
         id = b;
     }
     for (j = 0; j < a->npersons; j++) {
-        if (strcmp(a->persons[j].id, id) == 0) {
+        /* ids are short ("p1"): a loop in place rather than strcmp */
+        const char *x = a->persons[j].id, *y = id;
+        while (*x && *x == *y) {
+            x++;
+            y++;
+        }
+        if (*x == *y) {
             return kr__err_at(err, KR_EINVALID, a->file, line, "application "
                               "%s: person id '%s' is used twice", a->id, id);
         }
@@ -577,23 +614,26 @@ int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
                          decimal_comma);
 }
 
+/* id is the len bytes at id (a token inside a CSV field) */
 int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
-                    unsigned long line, kr_error *err)
+                    size_t len, unsigned long line, kr_error *err)
 {
     int i;
     const char **nr;
     for (i = 0; i < rules->nbenefits; i++) {
-        if (strcmp(rules->benefits[i].id, id) == 0) {
+        /* the first byte first; b's NUL ends strncmp at a shorter id */
+        const char *b = rules->benefits[i].id;
+        if (b[0] == id[0] && strncmp(b, id, len) == 0 && b[len] == '\0') {
             break;
         }
     }
     if (i == rules->nbenefits) {
         return kr__err_at(err, KR_EINVALID, a->file, line, "application %s: "
-                          "benefit '%s' is not defined by the loaded rules",
-                          a->id, id);
+                          "benefit '%.*s' is not defined by the loaded rules",
+                          a->id, (int)len, id);
     }
-    nr = kr_pool__alloc(&a->pool, sizeof(char *) *
-                        (size_t)(a->nrequested + 1));
+    nr = kr_pool__alloc_raw(&a->pool, sizeof(char *) *
+                            (size_t)(a->nrequested + 1));
     if (!nr) {
         return kr__err(err, KR_ENOMEM, "out of memory");
     }

@@ -44,6 +44,12 @@ char *kr_pool__strdup(kr_pool *p, const char *s);
 char *kr_pool__strndup(kr_pool *p, const char *s, size_t n);
 /* An mpq_init'ed rational cleared when the pool is freed. */
 mpq_ptr kr_pool__mpq(kr_pool *p);
+/* The rational (neg ? -num : num) / den, given in lowest terms, read-only
+ * (made with mpz_roinit_n over limbs in the pool): nothing to initialise
+ * or clear, but it must never be written to.  For values that are only
+ * read, such as an application's inputs. */
+mpq_ptr kr_pool__mpq_word(kr_pool *p, int neg, unsigned long long num,
+                          unsigned long long den);
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
@@ -430,7 +436,7 @@ int kr_app__set(kr_app *a, const kr_rules *rules, const kr_sym *s, int ent,
                 int inst, const char *text, unsigned long line,
                 int decimal_comma, kr_error *err);
 int kr_app__request(kr_app *a, const kr_rules *rules, const char *id,
-                    unsigned long line, kr_error *err);
+                    size_t len, unsigned long line, kr_error *err);
 int kr_app__finish(kr_app *a, unsigned long line, kr_error *err);
 
 /* ------------------------------------------------------------------ */

@@ -157,6 +157,48 @@ char *kr_pool__strdup(kr_pool *p, const char *s)
     return s ? kr_pool__strndup(p, s, strlen(s)) : NULL;
 }
 
+#if GMP_LIMB_BITS == 64 && GMP_NAIL_BITS == 0
+/* a rational and its two limbs in one pool allocation */
+typedef struct {
+    __mpq_struct q;
+    mp_limb_t limb[2];
+} word_q;
+
+mpq_ptr kr_pool__mpq_word(kr_pool *p, int neg, unsigned long long num,
+                          unsigned long long den)
+{
+    word_q *w = take(p, sizeof(*w));
+    if (!w) {
+        return NULL;
+    }
+    w->limb[0] = (mp_limb_t)num;
+    w->limb[1] = (mp_limb_t)den;
+    {
+        /* GMP's initialisers for read-only integers, as plain stores
+         * (the function mpz_roinit_n also normalises, needless here) */
+        mpz_t n = MPZ_ROINIT_N(&w->limb[0], num == 0 ? 0 : neg ? -1 : 1);
+        mpz_t d = MPZ_ROINIT_N(&w->limb[1], 1);
+        *mpq_numref(&w->q) = n[0];
+        *mpq_denref(&w->q) = d[0];
+    }
+    return &w->q;
+}
+#else
+mpq_ptr kr_pool__mpq_word(kr_pool *p, int neg, unsigned long long num,
+                          unsigned long long den)
+{
+    mpq_ptr q = kr_pool__mpq(p);
+    if (q) {
+        mpz_import(mpq_numref(q), 1, 1, sizeof(num), 0, 0, &num);
+        mpz_import(mpq_denref(q), 1, 1, sizeof(den), 0, 0, &den);
+        if (neg) {
+            mpz_neg(mpq_numref(q), mpq_numref(q));
+        }
+    }
+    return q;
+}
+#endif
+
 mpq_ptr kr_pool__mpq(kr_pool *p)
 {
     kr_pool_fin *f = p->spare_fins;

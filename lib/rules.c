@@ -418,7 +418,9 @@ int kr_value__parse(kr_val *out, kr_pool *pool, int type, const kr_sym *s,
         break;
     case KR_TY_ENUM:
         for (i = 0; s && i < s->nopts; i++) {
-            if (strcmp(s->opts[i].value, text) == 0) {
+            /* the first byte first: options mostly differ there */
+            if (s->opts[i].value[0] == text[0] &&
+                strcmp(s->opts[i].value, text) == 0) {
                 out->s = s->opts[i].value;
                 out->kind = V_STR;
                 return KR_OK;
