@@ -626,12 +626,70 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
     return rc < 0 ? rc : kr_dec_check_size(out->q, err);
 }
 
+static NOINLINE int age_err(const kr_expr *e, const kr_src *src,
+                            kr_date birth, kr_date on, kr_error *err)
+{
+    char b1[11], b2[11];
+    kr_date_format(b1, birth);
+    kr_date_format(b2, on);
+    return kr_expr__err(err, KR_EEVAL, src, e->pos, "age(): birth date %s "
+                        "is after %s", b1, b2);
+}
+
+/* The date functions of one or two operands, on values already computed
+ * (the tree's ev_call and the compiled OP_FN share it); out may be a. */
+static NOINLINE int apply_fn(kr_result *res, const kr_expr *e,
+                             const kr_val *a, const kr_val *b,
+                             const kr_src *src, kr_val *out, kr_error *err)
+{
+    kr_date x = a->d;
+    long v;
+    int y, m, d;
+
+    switch (e->op) {
+    case F_AGE: {
+        kr_date on = b ? b->d : res->date;
+        if (on < x) {
+            return age_err(e, src, x, on, err);
+        }
+        v = on == res->date ? kr_date_age_ymd(x, res->date_y, res->date_m,
+                                              res->date_d)
+                            : kr_date_age(x, on);
+        break;
+    }
+    case F_ADD_MONTHS:
+        if (mpz_cmp_ui(mpq_denref(b->q), 1) != 0 ||
+            !mpz_fits_slong_p(mpq_numref(b->q)) ||
+            mpz_cmpabs_ui(mpq_numref(b->q), 12000) > 0) {
+            return kr_expr__err(err, KR_EEVAL, src, e->pos, "add_months() "
+                                "needs a whole number of months");
+        }
+        out->kind = V_DATE;
+        out->d = kr_date_add_months(x, (int)mpz_get_si(mpq_numref(b->q)));
+        return KR_OK;
+    case F_MONTHS_BETWEEN:
+        v = kr_date_months_between(x, b->d);
+        break;
+    case F_DAYS_BETWEEN:
+        v = (long)b->d - (long)x;
+        break;
+    default: /* year, month, day, days_in_month */
+        kr_date_to_ymd(x, &y, &m, &d);
+        v = e->op == F_YEAR ? y : e->op == F_MONTH ? m : e->op == F_DAY ? d
+            : kr_date_days_in_month(y, m);
+        break;
+    }
+    out->kind = V_NUM;
+    kr_dec_set_si(out->q, v);
+    return KR_OK;
+}
+
 static NOINLINE int ev_call(kr_result *res, const kr_expr *e, scope sc,
                             const kr_src *src, kr_val *out, kr_error *err)
 {
     mpq_ptr tq;
     kr_val t;
-    int rc, i, y, m, d;
+    int rc, i;
 
     if (!(tq = tmp_get(res))) {
         return oom(err);
@@ -659,58 +717,16 @@ static NOINLINE int ev_call(kr_result *res, const kr_expr *e, scope sc,
     case F_ROUND:
         rc = kr_dec_round(out->q, out->q, e->args[1]->lit.q, e->mode, err);
         break;
-    case F_AGE: {
-        kr_date birth = out->d, on = res->date;
-        if (e->nargs == 2) {
-            if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
-                goto done;
-            }
-            on = t.d;
-        }
-        if (on < birth) {
-            char b1[11], b2[11];
-            kr_date_format(b1, birth);
-            kr_date_format(b2, on);
-            rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "age(): birth "
-                              "date %s is after %s", b1, b2);
-            goto done;
-        }
-        out->kind = V_NUM;
-        kr_dec_set_si(out->q, on == res->date
-                      ? kr_date_age_ymd(birth, res->date_y, res->date_m,
-                                        res->date_d)
-                      : kr_date_age(birth, on));
-        break;
-    }
+    case F_AGE:
     case F_ADD_MONTHS:
-        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
-            goto done;
-        }
-        if (mpz_cmp_ui(mpq_denref(t.q), 1) != 0 ||
-            !mpz_fits_slong_p(mpq_numref(t.q)) ||
-            mpz_cmpabs_ui(mpq_numref(t.q), 12000) > 0) {
-            rc = kr_expr__err(err, KR_EEVAL, src, e->pos, "add_months() "
-                              "needs a whole number of months");
-            goto done;
-        }
-        out->d = kr_date_add_months(out->d,
-                                    (int)mpz_get_si(mpq_numref(t.q)));
-        break;
     case F_MONTHS_BETWEEN:
-        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
-            goto done;
-        }
-        i = kr_date_months_between(out->d, t.d);
-        out->kind = V_NUM;
-        kr_dec_set_si(out->q, i);
-        break;
     case F_DAYS_BETWEEN:
-        if ((rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
+        if (e->nargs == 2 &&
+            (rc = ev(res, e->args[1], sc, src, &t, err)) < 0) {
             goto done;
         }
-        i = (int)(t.d - out->d);
-        out->kind = V_NUM;
-        kr_dec_set_si(out->q, i);
+        rc = apply_fn(res, e, out, e->nargs == 2 ? &t : NULL, src, out,
+                      err);
         break;
     case F_MAKE_DATE: {
         long ymd[3];
@@ -741,11 +757,7 @@ static NOINLINE int ev_call(kr_result *res, const kr_expr *e, scope sc,
         break;
     }
     default:
-        kr_date_to_ymd(out->d, &y, &m, &d);
-        out->kind = V_NUM;
-        kr_dec_set_si(out->q, e->op == F_YEAR ? y : e->op == F_MONTH ? m
-                              : e->op == F_DAY ? d
-                              : kr_date_days_in_month(y, m));
+        rc = apply_fn(res, e, out, NULL, src, out, err);
         break;
     }
 done:
@@ -1060,15 +1072,6 @@ static NOINLINE int role_view(kr_result *res, const kr_expr *e,
     return sym_view(res, e->sym, ref_inst(e->sym, sc), view, err);
 }
 
-static NOINLINE int age_err(const kr_expr *e, const kr_src *src,
-                            kr_date birth, kr_date on, kr_error *err)
-{
-    char b1[11], b2[11];
-    kr_date_format(b1, birth);
-    kr_date_format(b2, on);
-    return kr_expr__err(err, KR_EEVAL, src, e->pos, "age(): birth date %s "
-                        "is after %s", b1, b2);
-}
 
 static NOINLINE int agg_none(const kr_expr *e, const kr_src *src,
                              kr_error *err)
@@ -1144,6 +1147,7 @@ static NOINLINE int run(kr_result *res, const kr_prog *prog, scope sc,
         [OP_AGG_NEXT] = &&L_OP_AGG_NEXT, [OP_NEG] = &&L_OP_NEG,
         [OP_ABS] = &&L_OP_ABS, [OP_NOT] = &&L_OP_NOT,
         [OP_ROUND] = &&L_OP_ROUND, [OP_AGE] = &&L_OP_AGE,
+        [OP_FN] = &&L_OP_FN,
         [OP_ADD] = &&L_OP_ADD, [OP_SUB] = &&L_OP_SUB,
         [OP_MUL] = &&L_OP_MUL, [OP_DIV] = &&L_OP_DIV,
         [OP_EQ] = &&L_OP_EQ, [OP_NE] = &&L_OP_NE, [OP_LT] = &&L_OP_LT,
@@ -1497,6 +1501,18 @@ do_op:
         kr_dec_set_si(tv[sp].q, kr_date_age_ymd(birth, res->date_y,
                                                 res->date_m, res->date_d));
         tv[sp].kind = V_NUM;
+        vs[sp] = &tv[sp];
+        DISPATCH();
+    }
+    TARGET(OP_FN): {
+        const kr_expr *e = in->p;
+        b = NULL;
+        if (e->nargs == 2) {
+            b = vs[sp--];
+        }
+        if ((rc = apply_fn(res, e, vs[sp], b, SRC(), &tv[sp], err)) < 0) {
+            goto done;
+        }
         vs[sp] = &tv[sp];
         DISPATCH();
     }

@@ -340,6 +340,8 @@ typedef enum {
     OP_AGG_ACC,              /* pop an item's value into the aggregate */
     OP_AGG_NEXT,             /* next item: go to arg; none: finish */
     OP_NEG, OP_ABS, OP_NOT, OP_ROUND, OP_AGE, /* on the top */
+    OP_FN,                   /* date function p of its one or two
+                                operands (pop them, push the result) */
     OP_ADD, OP_SUB, OP_MUL, OP_DIV, /* pop b, a; push a op b */
     OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
     OP_MIN, OP_MAX,          /* pop b, a; push the smaller/larger */

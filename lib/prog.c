@@ -326,7 +326,23 @@ static int gen(cc *c, kr_expr *e, const kr_src *src)
                 at_top(c);
                 return emit(c, OP_AGE, e);
             }
-            break;
+            /* fall through */
+        case F_ADD_MONTHS:
+        case F_MONTHS_BETWEEN:
+        case F_DAYS_BETWEEN:
+        case F_YEAR:
+        case F_MONTH:
+        case F_DAY:
+        case F_DAYS_IN_MONTH:
+            /* both operands first, as the tree evaluates them */
+            for (i = 0; i < e->nargs; i++) {
+                if (gen(c, e->args[i], src) < 0) {
+                    return -1;
+                }
+            }
+            c->sp -= e->nargs - 1;
+            at_top(c);
+            return emit(c, OP_FN, e);
         default:
             break;
         }
