@@ -34,6 +34,7 @@ typedef struct {
     kr_record *rec;          /* NULL: a record refused while reading */
     char *msg;               /* why rejected (malloc'd) */
     char *id;
+    size_t idcap;
     unsigned long line;
 } item;
 
@@ -985,15 +986,29 @@ static int fill_batch(ctx *c, kr_reader *rd, batch *b, int *eof,
     while (b->n < BATCH && !*eof) {
         item *it = &b->items[b->n];
         kr_error err = KR_ERROR_INIT;
+        /* the item's record from an earlier batch is recycled */
         int rc = kr_reader_next_record(rd, &it->rec, &err);
+        const char *id;
+        size_t idlen;
         if (rc == KR_DONE) {
             *eof = 1;
             break;
         }
-        free(it->id);
         free(it->msg);
         it->msg = NULL;
-        it->id = strdup(kr_reader_record_id(rd));
+        id = kr_reader_record_id(rd);
+        idlen = strlen(id) + 1;
+        if (idlen > it->idcap) {
+            char *n = realloc(it->id, idlen);
+            if (!n) {
+                kr_record_free(it->rec);
+                it->rec = NULL;
+                return -1;
+            }
+            it->id = n;
+            it->idcap = idlen;
+        }
+        memcpy(it->id, id, idlen);
         it->line = kr_reader_record_line(rd);
         if (rc < 0) {
             char m[KR_ERROR_MSG_SIZE + 64];
@@ -1007,7 +1022,7 @@ static int fill_batch(ctx *c, kr_reader *rd, batch *b, int *eof,
             it->msg = strdup(m);
             it->line = err.line ? err.line : it->line;
         }
-        if (!it->id || (rc < 0 && !it->msg)) {
+        if (rc < 0 && !it->msg) {
             kr_record_free(it->rec);
             it->rec = NULL;
             return -1;
@@ -1034,10 +1049,7 @@ static void reset_batch(ctx *c, batch *b)
 static int write_batch(ctx *c, batch *b, outfile *o, outfile *e)
 {
     int i;
-    for (i = 0; i < b->n; i++) {
-        kr_record_free(b->items[i].rec);
-        b->items[i].rec = NULL;
-    }
+    /* the records stay with their items, to be recycled by fill_batch */
     cli_buf_write(&b->out, o->f);
     if (c->err_path) {
         cli_buf_write(&b->errout, e->f);

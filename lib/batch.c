@@ -1136,6 +1136,7 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err)
 
 struct kr_record {
     char id[ID_SIZE];
+    size_t cap;              /* bytes allocated, this header included */
     unsigned long line;
     int nrows;
     row *rows;               /* CSV: copies of the application's rows */
@@ -1151,10 +1152,11 @@ void kr_record_free(kr_record *rec)
     free(rec);
 }
 
-/* A record and copies of its n rows in one block (one malloc, one free
- * per application): the record, the row headers, the field offsets,
- * then the field bytes. */
-static kr_record *new_record(const row *rows, int n)
+/* A record and copies of its n rows in one block (one malloc per
+ * application, none when `old`, a record done with, is large enough: a
+ * batch recycles its records): the record, the row headers, the field
+ * offsets, then the field bytes. */
+static kr_record *new_record(const row *rows, int n, kr_record *old)
 {
     size_t size = sizeof(kr_record) + sizeof(row) * (size_t)n;
     kr_record *rec;
@@ -1165,8 +1167,17 @@ static kr_record *new_record(const row *rows, int n)
     for (i = 0; i < n; i++) {
         size += sizeof(size_t) * (size_t)rows[i].nf + rows[i].len;
     }
-    if (!(rec = malloc(size))) {
-        return NULL;
+    if (old && old->cap >= size) {
+        rec = old;
+        xmlFreeDoc(rec->doc);
+    } else {
+        /* room to spare, so that the next households mostly fit */
+        size_t cap = size < 2048 ? 2048 : size + size / 4;
+        kr_record_free(old);
+        if (!(rec = malloc(cap))) {
+            return NULL;
+        }
+        rec->cap = cap;
     }
     rec->nrows = n;
     rec->rows = (row *)(rec + 1);
@@ -1194,20 +1205,22 @@ static kr_record *new_record(const row *rows, int n)
 
 int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
 {
-    kr_record *rec;
+    kr_record *rec, *old = *out;
     int rc, n = 0;
     xmlDocPtr doc = NULL;
 
     *out = NULL;
     if ((rc = next_start(rd, err)) < 0) {
+        kr_record_free(old);
         return rc;
     }
     rc = rd->format == KR_INPUT_XML ? xml_next(rd, NULL, &doc, err)
                                     : csv_group(rd, &n, err);
     if (rc != KR_OK) {
+        kr_record_free(old);
         return rc;
     }
-    if (!(rec = new_record(rd->rows, doc ? 0 : n))) {
+    if (!(rec = new_record(rd->rows, doc ? 0 : n, old))) {
         xmlFreeDoc(doc);
         return kr__err(err, KR_ENOMEM, "out of memory");
     }

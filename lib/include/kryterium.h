@@ -369,7 +369,9 @@ int kr_reader_next(kr_reader *rd, kr_app **app, kr_error *err);
  * several threads can build (kr_record_build) and evaluate them while one
  * thread reads: the parallel batch path.  Return values as for
  * kr_reader_next (a record refused while splitting, e.g. too many
- * persons, is a negative code with kr_reader_fatal() false).
+ * persons, is a negative code with kr_reader_fatal() false).  *rec is
+ * NULL or a record the caller is done with: its memory is reused for the
+ * next one, or freed.
  */
 typedef struct kr_record kr_record;
 int kr_reader_next_record(kr_reader *rd, kr_record **rec, kr_error *err);
