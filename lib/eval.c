@@ -544,33 +544,66 @@ static ALWAYS_INLINE int compare(const kr_val *a, const kr_val *b)
     }
 }
 
+/* An aggregate's items in the scope of person `person` (-1: the
+ * household), and its starting value in acc. */
+static ALWAYS_INLINE void agg_start(const kr_app *a, const kr_expr *e,
+                                   int person, int *first, int *last,
+                                   kr_val *acc)
+{
+    *first = 0;
+    if (e->ent == KR_ENT_PERSON) {
+        *last = a->npersons;
+    } else if (person >= 0) {
+        *first = a->persons[person].first_income;
+        *last = *first + a->persons[person].nincome;
+    } else {
+        *last = a->nincomes;
+    }
+    acc->kind = V_NUM;
+    kr_dec_set_si(acc->q, 0);
+    if (e->op == A_ANY || e->op == A_ALL) {
+        acc->kind = V_BOOL;
+        acc->b = e->op == A_ALL;
+    }
+}
+
+/* One item's value v into the aggregate (not count); `seen`: an earlier
+ * item got through. */
+static ALWAYS_INLINE void agg_add(const kr_expr *e, kr_val *acc,
+                                  const kr_val *v, int seen)
+{
+    switch (e->op) {
+    case A_SUM:
+        kr_dec_add(acc->q, acc->q, v->q);
+        break;
+    case A_ANY:
+        acc->b = acc->b || v->b;
+        break;
+    case A_ALL:
+        acc->b = acc->b && v->b;
+        break;
+    default: /* min, max */
+        if (!seen || (e->op == A_MIN ? compare(v, acc) < 0
+                                     : compare(v, acc) > 0)) {
+            copy_val(acc, v);
+        }
+    }
+}
+
 static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
                            const kr_src *src, kr_val *out, kr_error *err)
 {
     const kr_app *a = res->app;
-    int first = 0, last = 0, k, rc = KR_OK, seen = 0;
+    int first, last, k, rc = KR_OK, seen = 0;
     mpq_ptr tq;
     kr_val t;
     const kr_val *v;
 
-    if (e->ent == KR_ENT_PERSON) {
-        last = a->npersons;
-    } else if (sc.person >= 0) {
-        first = a->persons[sc.person].first_income;
-        last = first + a->persons[sc.person].nincome;
-    } else {
-        last = a->nincomes;
-    }
     if (!(tq = tmp_get(res))) {
         return oom(err);
     }
     kr_val__init(&t, tq);
-    out->kind = V_NUM;
-    kr_dec_set_si(out->q, 0);
-    if (e->op == A_ANY || e->op == A_ALL) {
-        out->kind = V_BOOL;
-        out->b = e->op == A_ALL;
-    }
+    agg_start(a, e, sc.person, &first, &last, out);
     for (k = first; k < last && rc == KR_OK; k++) {
         scope in = sc;
         if (e->ent == KR_ENT_PERSON) {
@@ -599,22 +632,7 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
                    : ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
             break;
         }
-        switch (e->op) {
-        case A_SUM:
-            kr_dec_add(out->q, out->q, v->q);
-            break;
-        case A_ANY:
-            out->b = out->b || v->b;
-            break;
-        case A_ALL:
-            out->b = out->b && v->b;
-            break;
-        default: /* min, max */
-            if (!seen || (e->op == A_MIN ? compare(v, out) < 0
-                                          : compare(v, out) > 0)) {
-                copy_val(out, v);
-            }
-        }
+        agg_add(e, out, v, seen);
         seen = 1;
     }
     tmp_put(res, tq);
@@ -855,9 +873,12 @@ static NOINLINE int ev_copy(kr_val *out, const kr_val *v)
     return KR_OK;
 }
 
-static NOINLINE int ev_role(kr_result *res, const kr_expr *e, scope sc,
-                            const kr_src *src, kr_val *out, kr_error *err)
+/* applicant.name and the like, read in place. */
+static NOINLINE int role_view(kr_result *res, const kr_expr *e,
+                              const kr_src *src, const kr_val **view,
+                              kr_error *err)
 {
+    scope sc;
     int p = res->app->role_person[e->op];
     if (p < 0) {
         return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
@@ -867,7 +888,18 @@ static NOINLINE int ev_role(kr_result *res, const kr_expr *e, scope sc,
     }
     sc.person = p;
     sc.income = -1;
-    return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
+    return sym_view(res, e->sym, ref_inst(e->sym, sc), view, err);
+}
+
+static NOINLINE int ev_role(kr_result *res, const kr_expr *e,
+                            const kr_src *src, kr_val *out, kr_error *err)
+{
+    const kr_val *v;
+    int rc = role_view(res, e, src, &v, err);
+    if (rc == KR_OK) {
+        copy_val(out, v);
+    }
+    return rc;
 }
 
 /* if, not, and, or: operands read in place */
@@ -936,7 +968,7 @@ static int ev(kr_result *res, const kr_expr *e, scope sc, const kr_src *src,
     case E_REF:
         return kr_eval__sym(res, e->sym, ref_inst(e->sym, sc), out, err);
     case E_ROLE:
-        return ev_role(res, e, sc, src, out, err);
+        return ev_role(res, e, src, out, err);
     case E_SCALE:
         return ev_scale(res, e, sc, src, out, err);
     case E_AT:
@@ -1054,23 +1086,6 @@ static NOINLINE int ev_op(kr_result *res, const kr_expr *e, scope sc,
 /* ------------------------------------------------------------------ */
 /* Compiled formulas (code.c)                                          */
 
-/* applicant.name and the like, read in place. */
-static NOINLINE int role_view(kr_result *res, const kr_expr *e,
-                              const kr_src *src, const kr_val **view,
-                              kr_error *err)
-{
-    scope sc;
-    int p = res->app->role_person[e->op];
-    if (p < 0) {
-        return kr_expr__err(err, KR_EEVAL, src, e->pos, "%s.%s: %s "
-                            "person has role \"%s\"", kr_role_names[e->op],
-                            e->name, p == -1 ? "no" : "more than one",
-                            kr_role_names[e->op]);
-    }
-    sc.person = p;
-    sc.income = -1;
-    return sym_view(res, e->sym, ref_inst(e->sym, sc), view, err);
-}
 
 
 static NOINLINE int agg_none(const kr_expr *e, const kr_src *src,
@@ -1363,19 +1378,13 @@ do_op:
                                  [inst[KR_ENT_PERSON]].role];
         vs[sp] = &tv[sp];
         DISPATCH();
-    TARGET(OP_TREE): {
-        scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
-        sp++;
-        if ((rc = ev(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
-            goto done;
-        }
-        vs[sp] = &tv[sp];
-        DISPATCH();
-    }
+    TARGET(OP_TREE):
     TARGET(OP_AGG): {
         scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
         sp++;
-        if ((rc = ev_agg(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
+        if ((rc = in->op == OP_AGG
+                  ? ev_agg(res, in->p, here, SRC(), &tv[sp], err)
+                  : ev(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
             goto done;
         }
         vs[sp] = &tv[sp];
@@ -1383,25 +1392,10 @@ do_op:
     }
     TARGET(OP_AGG_INIT): {
         const kr_expr *e = in->p;
-        const kr_app *ap = res->app;
-        int first = 0, last;
+        int first, last;
         sp++;
         vs[sp] = &tv[sp];
-        if (e->op == A_ANY || e->op == A_ALL) {
-            tv[sp].kind = V_BOOL;
-            tv[sp].b = e->op == A_ALL;
-        } else {
-            tv[sp].kind = V_NUM;
-        }
-        kr_dec_set_si(tv[sp].q, 0);
-        if (e->ent == KR_ENT_PERSON) {
-            last = ap->npersons;
-        } else if (inst[KR_ENT_PERSON] >= 0) {
-            first = ap->persons[inst[KR_ENT_PERSON]].first_income;
-            last = first + ap->persons[inst[KR_ENT_PERSON]].nincome;
-        } else {
-            last = ap->nincomes;
-        }
+        agg_start(res->app, e, inst[KR_ENT_PERSON], &first, &last, &tv[sp]);
         if (first >= last) {
             if (e->op == A_MIN || e->op == A_MAX) {
                 rc = agg_none(e, SRC(), err);
@@ -1421,29 +1415,12 @@ do_op:
     }
     TARGET(OP_AGG_ACC): {
         const kr_expr *e = in->p;
-        kr_val *acc;
         if (e->op == A_COUNT) {
             mpz_add_ui(mpq_numref(tv[sp].q), mpq_numref(tv[sp].q), 1);
             DISPATCH();
         }
         b = vs[sp--];
-        acc = &tv[sp];
-        switch (e->op) {
-        case A_SUM:
-            kr_dec_add(acc->q, acc->q, b->q);
-            break;
-        case A_ANY:
-            acc->b = acc->b || b->b;
-            break;
-        case A_ALL:
-            acc->b = acc->b && b->b;
-            break;
-        default: /* min, max */
-            if (!lt->seen || (e->op == A_MIN ? compare(b, acc) < 0
-                                             : compare(b, acc) > 0)) {
-                copy_val(acc, b);
-            }
-        }
+        agg_add(e, &tv[sp], b, lt->seen);
         lt->seen = 1;
         DISPATCH();
     }

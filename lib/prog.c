@@ -184,17 +184,13 @@ static int gen(cc *c, kr_expr *e, const kr_src *src)
                         s->entity, s);
     }
     case E_ROLE:
-        grow(c, 0);
-        return emit(c, OP_ROLE, e);
     case E_TODAY:
-        grow(c, 0);
-        return emit(c, OP_TODAY, e);
     case E_APPDATE:
-        grow(c, 0);
-        return emit(c, OP_APPDATE, e);
     case E_PROLE:
         grow(c, 0);
-        return emit(c, OP_PROLE, e);
+        return emit(c, e->kind == E_ROLE ? OP_ROLE
+                       : e->kind == E_TODAY ? OP_TODAY
+                       : e->kind == E_APPDATE ? OP_APPDATE : OP_PROLE, e);
     case E_AGG:
         if (c->loops < KR_PROG_LOOPS) {
             return gen_agg(c, e, src);
