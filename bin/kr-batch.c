@@ -348,6 +348,7 @@ static int rules_index(const ctx *c, const char *id)
 static void run_batch(ctx *c, batch *b)
 {
     kr_result *res = NULL;
+    kr_app *app = NULL;      /* recycled from one application to the next */
     int i;
     size_t k, j, nc;
     cli_buf failed = CLI_BUF_INIT;
@@ -356,7 +357,6 @@ static void run_batch(ctx *c, batch *b)
     for (i = 0; i < b->n; i++) {
         item *it = &b->items[i];
         cli_buf *eb = c->err_path ? &b->errout : &b->out;
-        kr_app *app = NULL;
         if (err.code != KR_OK) {
             /* cleared only after use: 800 bytes per application */
             kr_error_clear(&err);
@@ -381,6 +381,7 @@ static void run_batch(ctx *c, batch *b)
                     err.msg);
             b->rejected++;
             kr_app_free(app);
+            app = NULL;
             continue;
         }
         for (k = 0; k < kr_result_benefit_count(res); k++) {
@@ -420,12 +421,14 @@ static void run_batch(ctx *c, batch *b)
                 st->ineligible++;
             }
         }
-        /* the result borrows the application: reuse needs it no more */
-        kr_app_free(app);
+        /* the result borrows the application until the next
+         * kr_eval_reuse, which is after the next kr_record_build has
+         * recycled it: nothing reads the old result in between */
     }
     kr_result_free(res);
+    kr_app_free(app);
     cli_buf_free(&failed);
-    /* the records are freed by the main thread, which allocated them:
+    /* the records are recycled by the main thread, which allocated them:
      * frees across threads contend on the allocator's arenas */
 }
 

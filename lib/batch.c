@@ -652,7 +652,8 @@ static int row_incomes(const kr_reader *rd, const row *r, int base,
 }
 
 static int csv_build(const kr_reader *rd, const row *rows, int nrows,
-                     const char *id, kr_app **out, kr_error *err)
+                     const char *id, kr_app **reuse, kr_app **out,
+                     kr_error *err)
 {
     const kr_rules *r = rd->rules;
     int ci_date = rd->ci[C_DATE], ci_pid = rd->ci[C_PID];
@@ -673,7 +674,9 @@ static int csv_build(const kr_reader *rd, const row *rows, int nrows,
         }
         nin += ninc[i] = row_incomes(rd, &rows[i], 0, NULL);
     }
-    if ((rc = kr_app__begin(&a, r, rd->name, id, date, rows[0].line,
+    a = *reuse;
+    *reuse = NULL;  /* kr_app__begin's now, even when it fails */
+    if ((rc = kr_app__begin(&a, a, r, rd->name, id, date, rows[0].line,
                             nrows, nin, err)) < 0) {
         return rc;
     }
@@ -869,11 +872,12 @@ static int csv_group(kr_reader *rd, int *nout, kr_error *err)
 
 static int csv_next(kr_reader *rd, kr_app **out, kr_error *err)
 {
+    kr_app *none = NULL;
     int n = 0, rc = csv_group(rd, &n, err);
     if (rc != KR_OK) {
         return rc;
     }
-    return csv_build(rd, rd->rows, n, rd->id, out, err);
+    return csv_build(rd, rd->rows, n, rd->id, &none, out, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1234,13 +1238,19 @@ int kr_reader_next_record(kr_reader *rd, kr_record **out, kr_error *err)
 int kr_record_build(kr_app **out, const kr_reader *rd, const kr_record *rec,
                     kr_error *err)
 {
+    kr_app *old = *out;
+    int rc;
+
     *out = NULL;
     if (rec->doc) {
+        kr_app_free(old);
         return kr_app__from_node(out, rd->rules,
                                  xmlDocGetRootElement(rec->doc), rd->name,
                                  err);
     }
-    return csv_build(rd, rec->rows, rec->nrows, rec->id, out, err);
+    rc = csv_build(rd, rec->rows, rec->nrows, rec->id, &old, out, err);
+    kr_app_free(old);  /* not taken: refused before it was needed */
+    return rc;
 }
 
 const char *kr_record_id(const kr_record *rec)

@@ -500,19 +500,28 @@ const char *kr_app_requested(const kr_app *a, size_t i)
 /* ------------------------------------------------------------------ */
 /* Building an application field by field (batch readers)             */
 
-int kr_app__begin(kr_app **out, const kr_rules *rules, const char *file,
-                  const char *id, const char *date, unsigned long line,
-                  int npersons, int nincomes, kr_error *err)
+int kr_app__begin(kr_app **out, kr_app *reuse, const kr_rules *rules,
+                  const char *file, const char *id, const char *date,
+                  unsigned long line, int npersons, int nincomes,
+                  kr_error *err)
 {
     kr_app *a;
     ps p;
     int i;
 
     *out = NULL;
-    if (!(a = calloc(1, sizeof(*a)))) {
+    if ((a = reuse)) {
+        /* a batch worker's previous application: its pool's blocks are
+         * kept, so that building one allocates nothing once warm */
+        kr_pool pool = a->pool;
+        kr_pool__reset(&pool);
+        memset(a, 0, sizeof(*a));
+        a->pool = pool;
+    } else if (!(a = calloc(1, sizeof(*a)))) {
         return kr__err(err, KR_ENOMEM, "out of memory");
+    } else {
+        kr_pool__init(&a->pool);
     }
-    kr_pool__init(&a->pool);
     p.r = rules;
     p.a = a;
     p.err = err;

@@ -428,8 +428,11 @@ extern const char *const kr_role_names[KR_NROLE];
 
 /* Field-by-field construction for batch readers: begin with the counts,
  * add persons in order (each with its number of income items), set
- * inputs (s may be NULL: unknown name), then finish (checks roles). */
-int kr_app__begin(kr_app **out, const kr_rules *rules, const char *file,
+ * inputs (s may be NULL: unknown name), then finish (checks roles).
+ * `reuse`: NULL or an application done with, whose memory is taken (and
+ * freed on failure). */
+int kr_app__begin(kr_app **out, kr_app *reuse, const kr_rules *rules,
+                  const char *file,
                   const char *id, const char *date, unsigned long line,
                   int npersons, int nincomes, kr_error *err);
 int kr_app__add_person(kr_app *a, const char *id, const char *role,

@@ -377,7 +377,9 @@ typedef struct kr_record kr_record;
 int kr_reader_next_record(kr_reader *rd, kr_record **rec, kr_error *err);
 /** Build the application of a record: thread-safe for any number of
  *  threads over one reader; the same checks and messages as
- *  kr_reader_next.  The reader must outlive the call. */
+ *  kr_reader_next.  The reader must outlive the call.  *out is NULL or
+ *  an application the caller is done with (no result still borrows it):
+ *  its memory is reused for the new one, or freed. */
 int kr_record_build(kr_app **out, const kr_reader *rd, const kr_record *rec,
                     kr_error *err);
 const char *kr_record_id(const kr_record *rec);
