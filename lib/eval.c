@@ -1124,7 +1124,8 @@ typedef struct {
     int person, income;      /* the caller's scope */
 } vm_call;
 
-#if defined(__GNUC__)
+/* -DKR_VM_SWITCH builds the portable dispatch on GCC too (to test it) */
+#if defined(__GNUC__) && !defined(KR_VM_SWITCH)
 #define VM_THREADED 1
 #else
 #define VM_THREADED 0

@@ -346,6 +346,42 @@ END_TEST
 /* One result recycled over applications of different dates (what a
  * batch worker does): parameter values found for one date must not leak
  * into the next evaluation, nor values computed under a what-if. */
+/* A chain of 60 values, each the one before plus 1: deeper than the
+ * compiled code's inline calls go (48), so the last ones are computed
+ * through eval_value(); the result must not depend on the way. */
+START_TEST(test_deep_value_chain)
+{
+    char extra[8192], *xml;
+    size_t n = 0;
+    int i;
+    kr_eval_opts walk = KR_EVAL_OPTS_INIT, trace = KR_EVAL_OPTS_INIT;
+    kr_rules *r = NULL;
+    kr_app *a = NULL;
+    kr_error err;
+
+    n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+                          "<value id=\"c1\" type=\"integer\">"
+                          "<formula>1</formula></value>\n");
+    for (i = 2; i <= 60; i++) {
+        n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+                              "<value id=\"c%d\" type=\"integer\">"
+                              "<formula>c%d + 1</formula></value>\n", i,
+                              i - 1);
+    }
+    xml = rules_with_v("integer", "c60 * 2", extra);
+    walk.flags = KR_EVAL_WALK;
+    trace.flags = KR_EVAL_TRACE;
+    TU_ASSERT_OK(tu_rules(&r, "rules.xml", xml, &err), err);
+    TU_ASSERT_OK(tu_app(&a, r, "app.xml", APP, &err), err);
+    TU_EXPECT_VALUE(r, a, NULL, "v", "120");
+    TU_EXPECT_VALUE(r, a, &walk, "v", "120");
+    TU_EXPECT_VALUE(r, a, &trace, "v", "120");
+    kr_app_free(a);
+    kr_rules_free(r);
+    free(xml);
+}
+END_TEST
+
 START_TEST(test_reuse_across_dates)
 {
     static const struct {
@@ -1674,6 +1710,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, test_parameter_periods);
     tcase_add_test(tc, test_parameter_gap);
     tcase_add_test(tc, test_reuse_across_dates);
+    tcase_add_test(tc, test_deep_value_chain);
     tcase_add_test(tc, test_scale_brackets);
     tcase_add_test(tc, test_scale_no_bracket);
     tcase_add_test(tc, test_cases_first_unique);
