@@ -101,6 +101,48 @@ static void tmp_put(kr_result *res, mpq_ptr q)
     res->tmp_top--;
 }
 
+/* The memo slot of value s for instance inst (it may hold an earlier
+ * evaluation's value: see gen). */
+static ALWAYS_INLINE kr_slot *slot_of(const kr_result *res, const kr_sym *s,
+                                      int inst)
+{
+    return &res->slots[s->entity][(size_t)inst *
+                                  (size_t)res->rules->nvalues[s->entity] +
+                                  (size_t)s->index];
+}
+
+/* A slot about to be computed: stamped for this evaluation, with storage
+ * for a number; then state 1 (computing). */
+static ALWAYS_INLINE int slot_begin(kr_result *res, kr_slot *slot,
+                                    kr_error *err)
+{
+    if (slot->gen != res->gen) {
+        slot->gen = res->gen;
+        slot->deps = NULL;
+        slot->ndeps = 0;
+    }
+    if (!slot->v.q) {
+        if (!(slot->v.q = malloc(sizeof(mpq_t)))) {
+            return oom(err);
+        }
+        mpq_init(slot->v.q);
+    }
+    slot->state = 1;
+    return KR_OK;
+}
+
+/* Run prog with its result in out. */
+static int run_into(kr_result *res, const kr_prog *prog, scope sc,
+                    kr_val *out, kr_error *err)
+{
+    const kr_val *v;
+    int rc = run(res, prog, sc, out, &v, err);
+    if (rc == KR_OK && v != out) {
+        copy_val(out, v);
+    }
+    return rc;
+}
+
 /* A formula root: run its code when it has some, else walk the tree
  * (a single name or literal is read in place either way). */
 static ALWAYS_INLINE int root_view(kr_result *res, const kr_expr *e,
@@ -117,16 +159,10 @@ static ALWAYS_INLINE int root_view(kr_result *res, const kr_expr *e,
 static int root_eval(kr_result *res, const kr_expr *e, scope sc,
                      const kr_src *src, kr_val *out, kr_error *err)
 {
-    const kr_val *v;
-    int rc;
     if (!e->prog || res->walk) {
         return ev(res, e, sc, src, out, err);
     }
-    if ((rc = run(res, e->prog, sc, out, &v, err)) == KR_OK &&
-        v != out) {
-        copy_val(out, v);
-    }
-    return rc;
+    return run_into(res, e->prog, sc, out, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -313,20 +349,12 @@ static int eval_value(kr_result *res, const kr_sym *s, int inst,
         sc.income = inst;
         sc.person = res->app->incomes[inst].person;
     }
-    if (!slot->v.q) {
-        if (!(slot->v.q = malloc(sizeof(mpq_t)))) {
-            return oom(err);
-        }
-        mpq_init(slot->v.q);
+    if ((rc = slot_begin(res, slot, err)) < 0) {
+        return rc;
     }
-    slot->state = 1;
     push(res, &f);
     if (s->prog && !res->walk) {
-        const kr_val *v;
-        if ((rc = run(res, s->prog, sc, &slot->v, &v, err)) == KR_OK &&
-            v != &slot->v) {
-            copy_val(&slot->v, v);
-        }
+        rc = run_into(res, s->prog, sc, &slot->v, err);
     } else if (s->formula) {
         rc = root_eval(res, s->formula, sc, &s->src, &slot->v, err);
     } else {
@@ -436,23 +464,15 @@ static NOINLINE int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
         record(res, s, p);
         return KR_OK;
     case SYM_VALUE: {
-        kr_slot *slot = &res->slots[s->entity]
-                        [(size_t)inst * (size_t)res->rules->nvalues[s->entity]
-                         + (size_t)s->index];
-        int rc;
-        if (slot->gen != res->gen) {
-            /* left over from an earlier evaluation of this result */
-            slot->gen = res->gen;
-            slot->state = 0;
-            slot->deps = NULL;
-            slot->ndeps = 0;
-        }
-        if (slot->state == 1) {
+        kr_slot *slot = slot_of(res, s, inst);
+        /* a slot stamped by an earlier evaluation of this result is not
+         * computed in this one */
+        int rc, state = slot->gen == res->gen ? slot->state : 0;
+        if (state == 1) {
             return kr__err_at(err, KR_EEVAL, s->file, s->line,
                               "value '%s' depends on itself", s->id);
         }
-        if (slot->state == 0 &&
-            (rc = eval_value(res, s, inst, slot, err)) < 0) {
+        if (state == 0 && (rc = eval_value(res, s, inst, slot, err)) < 0) {
             return rc;
         }
         *view = &slot->v;
@@ -464,6 +484,35 @@ static NOINLINE int sym_view_slow(kr_result *res, const kr_sym *s, int inst,
     }
 }
 
+/* The reads that take a few loads, with no trace and no what-if: a value
+ * computed, an input given or defaulted, a parameter looked up on this
+ * date.  NULL: go the long way (sym_view_slow).  The compiled code calls
+ * these directly, knowing the symbol's kind. */
+static ALWAYS_INLINE const kr_val *value_stored(const kr_result *res,
+                                                const kr_sym *s, int inst)
+{
+    const kr_slot *slot = slot_of(res, s, inst);
+    return slot->gen == res->gen && slot->state == 2 ? &slot->v : NULL;
+}
+
+static ALWAYS_INLINE const kr_val *input_stored(const kr_result *res,
+                                                const kr_sym *s, int inst)
+{
+    const kr_app *a = res->app;
+    size_t e = (size_t)s->entity;
+    size_t k = (size_t)inst * (size_t)a->ninputs[e] + (size_t)s->index;
+    if (a->set[e][k]) {
+        return &a->vals[e][k];
+    }
+    return s->has_default ? &s->defval : NULL;
+}
+
+static ALWAYS_INLINE const kr_val *param_stored(const kr_result *res,
+                                                const kr_sym *s)
+{
+    return res->pview ? res->pview[s->index] : NULL;
+}
+
 /* Most reads are of a value already computed or an input the
  * application gives, with no trace and no what-if: those take a few
  * loads; everything else goes the long way. */
@@ -471,30 +520,12 @@ static ALWAYS_INLINE int sym_view(kr_result *res, const kr_sym *s, int inst,
                                   const kr_val **view, kr_error *err)
 {
     if (!res->nov && !res->frame) {
-        size_t e = (size_t)s->entity;
-        if (s->kind == SYM_VALUE) {
-            kr_slot *slot = &res->slots[e]
-                            [(size_t)inst * (size_t)res->rules->nvalues[e] +
-                             (size_t)s->index];
-            if (slot->gen == res->gen && slot->state == 2) {
-                *view = &slot->v;
-                return KR_OK;
-            }
-        } else if (s->kind == SYM_INPUT) {
-            const kr_app *a = res->app;
-            size_t k = (size_t)inst * (size_t)a->ninputs[e] +
-                       (size_t)s->index;
-            if (a->set[e][k]) {
-                *view = &a->vals[e][k];
-                return KR_OK;
-            }
-            if (s->has_default) {
-                *view = &s->defval;
-                return KR_OK;
-            }
-        } else if (s->kind == SYM_PARAM && res->pview &&
-                   res->pview[s->index]) {
-            *view = res->pview[s->index];
+        const kr_val *v = s->kind == SYM_VALUE ? value_stored(res, s, inst)
+                          : s->kind == SYM_INPUT ? input_stored(res, s, inst)
+                          : s->kind == SYM_PARAM ? param_stored(res, s)
+                          : NULL;
+        if (v) {
+            *view = v;
             return KR_OK;
         }
     }
@@ -614,9 +645,7 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             in.person = a->incomes[k].person;
         }
         if (e->where) {
-            if ((rc = e->where->prog && !res->walk
-                       ? run(res, e->where->prog, in, &t, &v, err)
-                       : ev_view(res, e->where, in, src, &t, &v, err)) < 0) {
+            if ((rc = root_view(res, e->where, in, src, &t, &v, err)) < 0) {
                 break;
             }
             if (!v->b) {
@@ -627,9 +656,7 @@ static NOINLINE int ev_agg(kr_result *res, const kr_expr *e, scope sc,
             mpz_add_ui(mpq_numref(out->q), mpq_numref(out->q), 1);
             continue;
         }
-        if ((rc = e->args[0]->prog && !res->walk
-                   ? run(res, e->args[0]->prog, in, &t, &v, err)
-                   : ev_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
+        if ((rc = root_view(res, e->args[0], in, src, &t, &v, err)) < 0) {
             break;
         }
         agg_add(e, out, v, seen);
@@ -1084,9 +1111,7 @@ static NOINLINE int ev_op(kr_result *res, const kr_expr *e, scope sc,
 }
 
 /* ------------------------------------------------------------------ */
-/* Compiled formulas (code.c)                                          */
-
-
+/* Compiled formulas (prog.c)                                          */
 
 static NOINLINE int agg_none(const kr_expr *e, const kr_src *src,
                              kr_error *err)
@@ -1158,11 +1183,11 @@ static NOINLINE int run(kr_result *res, const kr_prog *prog, scope sc,
         [OP_END] = &&L_OP_END, [OP_NOP] = &&L_OP_NOP,
         [OP_ROLE] = &&L_OP_ROLE, [OP_TODAY] = &&L_OP_TODAY,
         [OP_APPDATE] = &&L_OP_APPDATE, [OP_PROLE] = &&L_OP_PROLE,
-        [OP_TREE] = &&L_OP_TREE, [OP_AGG] = &&L_OP_AGG,
+        [OP_TREE] = &&L_OP_TREE,
         [OP_AGG_INIT] = &&L_OP_AGG_INIT, [OP_AGG_ACC] = &&L_OP_AGG_ACC,
         [OP_AGG_NEXT] = &&L_OP_AGG_NEXT, [OP_NEG] = &&L_OP_NEG,
         [OP_ABS] = &&L_OP_ABS, [OP_NOT] = &&L_OP_NOT,
-        [OP_ROUND] = &&L_OP_ROUND, [OP_AGE] = &&L_OP_AGE,
+        [OP_ROUND] = &&L_OP_ROUND,
         [OP_FN] = &&L_OP_FN,
         [OP_ADD] = &&L_OP_ADD, [OP_SUB] = &&L_OP_SUB,
         [OP_MUL] = &&L_OP_MUL, [OP_DIV] = &&L_OP_DIV,
@@ -1222,9 +1247,7 @@ dispatch:
         const kr_sym *s = in->k;
         const kr_prog *callee;
         int k = inst[in->ent], base;
-        kr_slot *slot = &res->slots[in->ent]
-                        [(size_t)k * (size_t)res->rules->nvalues[in->ent] +
-                         (size_t)s->index];
+        kr_slot *slot = slot_of(res, s, k);
         if (fast && slot->gen == res->gen && slot->state == 2) {
             vs[++sp] = &slot->v;
             DO_OP();
@@ -1241,17 +1264,8 @@ dispatch:
             DO_OP();
         }
         /* run the value's code here, above the caller's stack */
-        if (slot->gen != res->gen) {
-            slot->gen = res->gen;
-            slot->deps = NULL;
-            slot->ndeps = 0;
-        }
-        if (!slot->v.q) {
-            if (!(slot->v.q = malloc(sizeof(mpq_t)))) {
-                rc = oom(err);
-                goto done;
-            }
-            mpq_init(slot->v.q);
+        if ((rc = slot_begin(res, slot, err)) < 0) {
+            goto done;
         }
         for (; qn < base + callee->nq; qn++) {
             if (!(tv[qn].q = tmp_get(res))) {
@@ -1259,7 +1273,6 @@ dispatch:
                 goto done;
             }
         }
-        slot->state = 1;
         fr[nf].ret = in;
         fr[nf].prog = prog;
         fr[nf].slot = slot;
@@ -1283,38 +1296,18 @@ dispatch:
         ip = callee->ins;
         DISPATCH();
     }
-    KTARGET(KM_INPUT): {
-        const kr_sym *s = in->k;
-        int k = inst[in->ent];
-        if (fast) {
-            const kr_app *ap = res->app;
-            size_t x = (size_t)k * (size_t)ap->ninputs[in->ent] +
-                       (size_t)s->index;
-            if (ap->set[in->ent][x]) {
-                vs[++sp] = &ap->vals[in->ent][x];
-                DO_OP();
-            }
-            if (s->has_default) {
-                vs[++sp] = &s->defval;
-                DO_OP();
-            }
-        }
-        if ((rc = sym_view_slow(res, s, k, &vs[sp + 1], err)) < 0) {
-            goto done;
-        }
-        sp++;
-        DO_OP();
-    }
+    KTARGET(KM_INPUT):
     KTARGET(KM_PARAM): {
         const kr_sym *s = in->k;
-        if (fast && res->pview && res->pview[s->index]) {
-            vs[++sp] = res->pview[s->index];
-            DO_OP();
-        }
-        if ((rc = sym_view_slow(res, s, 0, &vs[sp + 1], err)) < 0) {
+        const kr_val *v = !fast ? NULL
+                          : in->km == KM_INPUT
+                          ? input_stored(res, s, inst[in->ent])
+                          : param_stored(res, s);
+        if (!v && (rc = sym_view_slow(res, s, inst[in->ent], &v,
+                                      err)) < 0) {
             goto done;
         }
-        sp++;
+        vs[++sp] = v;
         DO_OP();
     }
     default:
@@ -1379,13 +1372,10 @@ do_op:
                                  [inst[KR_ENT_PERSON]].role];
         vs[sp] = &tv[sp];
         DISPATCH();
-    TARGET(OP_TREE):
-    TARGET(OP_AGG): {
+    TARGET(OP_TREE): {
         scope here = { inst[KR_ENT_PERSON], inst[KR_ENT_INCOME] };
         sp++;
-        if ((rc = in->op == OP_AGG
-                  ? ev_agg(res, in->p, here, SRC(), &tv[sp], err)
-                  : ev(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
+        if ((rc = ev(res, in->p, here, SRC(), &tv[sp], err)) < 0) {
             goto done;
         }
         vs[sp] = &tv[sp];
@@ -1466,18 +1456,6 @@ do_op:
                                e->mode, err)) < 0) {
             goto done;
         }
-        tv[sp].kind = V_NUM;
-        vs[sp] = &tv[sp];
-        DISPATCH();
-    }
-    TARGET(OP_AGE): {
-        kr_date birth = vs[sp]->d;
-        if (res->date < birth) {
-            rc = age_err(in->p, SRC(), birth, res->date, err);
-            goto done;
-        }
-        kr_dec_set_si(tv[sp].q, kr_date_age_ymd(birth, res->date_y,
-                                                res->date_m, res->date_d));
         tv[sp].kind = V_NUM;
         vs[sp] = &tv[sp];
         DISPATCH();
@@ -1643,9 +1621,7 @@ done:
 
 kr_slot *kr_eval__slot(const kr_result *res, const kr_sym *s, int inst)
 {
-    kr_slot *slot = &res->slots[s->entity]
-                    [(size_t)inst * (size_t)res->rules->nvalues[s->entity] +
-                     (size_t)s->index];
+    kr_slot *slot = slot_of(res, s, inst);
     return slot->gen == res->gen ? slot : NULL;
 }
 

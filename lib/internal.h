@@ -333,13 +333,11 @@ typedef enum {
     OP_ROLE,                 /* push applicant.name etc. (p: the node) */
     OP_TODAY, OP_APPDATE, OP_PROLE,
     OP_TREE,                 /* push the node p evaluated by the tree */
-    OP_AGG,                  /* push the aggregate p (its parts are
-                                roots of their own) */
     OP_AGG_INIT,             /* push the aggregate's start and enter its
                                 first item; none: finish, go to arg */
     OP_AGG_ACC,              /* pop an item's value into the aggregate */
     OP_AGG_NEXT,             /* next item: go to arg; none: finish */
-    OP_NEG, OP_ABS, OP_NOT, OP_ROUND, OP_AGE, /* on the top */
+    OP_NEG, OP_ABS, OP_NOT, OP_ROUND, /* on the top */
     OP_FN,                   /* date function p of its one or two
                                 operands (pop them, push the result) */
     OP_ADD, OP_SUB, OP_MUL, OP_DIV, /* pop b, a; push a op b */

@@ -31,8 +31,6 @@ typedef struct {
     kr_error *err;
 } cc;
 
-static int compile_root(kr_pool *pool, kr_expr *e, const kr_src *src,
-                        kr_error *err);
 static void cc_init(cc *c, kr_pool *pool, kr_error *err);
 static int cc_finish(cc *c, kr_prog **out, const kr_src *src);
 
@@ -192,18 +190,10 @@ static int gen(cc *c, kr_expr *e, const kr_src *src)
                        : e->kind == E_TODAY ? OP_TODAY
                        : e->kind == E_APPDATE ? OP_APPDATE : OP_PROLE, e);
     case E_AGG:
-        if (c->loops < KR_PROG_LOOPS) {
-            return gen_agg(c, e, src);
+        if (c->loops == KR_PROG_LOOPS) {
+            c->too_deep = 1;  /* nested beyond the loop stack: the tree */
         }
-        /* nested too deep for the loop stack: the parts run as roots of
-         * their own, once per item */
-        if (compile_root(c->pool, e->where, src, c->err) < 0 ||
-            (e->nargs && compile_root(c->pool, e->args[0], src,
-                                      c->err) < 0)) {
-            return -1;
-        }
-        grow(c, 1);
-        return emit(c, OP_AGG, e);
+        return gen_agg(c, e, src);
     case E_NEG:
     case E_NOT:
         if (gen(c, e->args[0], src) < 0) {
@@ -315,14 +305,6 @@ static int gen(cc *c, kr_expr *e, const kr_src *src)
             at_top(c);
             return emit(c, e->op == F_ABS ? OP_ABS : OP_ROUND, e);
         case F_AGE:
-            if (e->nargs == 1) {
-                if (gen(c, e->args[0], src) < 0) {
-                    return -1;
-                }
-                at_top(c);
-                return emit(c, OP_AGE, e);
-            }
-            /* fall through */
         case F_ADD_MONTHS:
         case F_MONTHS_BETWEEN:
         case F_DAYS_BETWEEN:
@@ -330,7 +312,8 @@ static int gen(cc *c, kr_expr *e, const kr_src *src)
         case F_MONTH:
         case F_DAY:
         case F_DAYS_IN_MONTH:
-            /* both operands first, as the tree evaluates them */
+            /* all operands first (one or two), as the tree evaluates
+             * them */
             for (i = 0; i < e->nargs; i++) {
                 if (gen(c, e->args[i], src) < 0) {
                     return -1;
@@ -491,11 +474,12 @@ int kr_prog__compile_rules(kr_rules *r, kr_error *err)
         if (s->kind != SYM_VALUE) {
             continue;
         }
-        if (compile_value(pool, s, err) < 0 ||
-            compile_root(pool, s->formula, &s->src, err) < 0) {
+        if (compile_value(pool, s, err) < 0) {
             return -1;
         }
-        for (j = 0; j < s->ncases; j++) {
+        /* a value without a program of its own (unique cases, or too
+         * deep) is walked by eval_value(): its cases may still have one */
+        for (j = 0; !s->prog && j < s->ncases; j++) {
             kr_case *k = &s->cases[j];
             if (compile_root(pool, k->when, &k->when_src, err) < 0 ||
                 compile_root(pool, k->expr, &k->src, err) < 0) {

@@ -346,6 +346,26 @@ END_TEST
 /* One result recycled over applications of different dates (what a
  * batch worker does): parameter values found for one date must not leak
  * into the next evaluation, nor values computed under a what-if. */
+/* Value v of these rules on APP must read `want` compiled, walked and
+ * traced alike. */
+static void expect_three_ways(const char *rules_xml, const char *want)
+{
+    kr_eval_opts walk = KR_EVAL_OPTS_INIT, trace = KR_EVAL_OPTS_INIT;
+    kr_rules *r = NULL;
+    kr_app *a = NULL;
+    kr_error err;
+
+    walk.flags = KR_EVAL_WALK;
+    trace.flags = KR_EVAL_TRACE;
+    TU_ASSERT_OK(tu_rules(&r, "rules.xml", rules_xml, &err), err);
+    TU_ASSERT_OK(tu_app(&a, r, "app.xml", APP, &err), err);
+    TU_EXPECT_VALUE(r, a, NULL, "v", want);
+    TU_EXPECT_VALUE(r, a, &walk, "v", want);
+    TU_EXPECT_VALUE(r, a, &trace, "v", want);
+    kr_app_free(a);
+    kr_rules_free(r);
+}
+
 /* A chain of 60 values, each the one before plus 1: deeper than the
  * compiled code's inline calls go (48), so the last ones are computed
  * through eval_value(); the result must not depend on the way. */
@@ -354,10 +374,6 @@ START_TEST(test_deep_value_chain)
     char extra[8192], *xml;
     size_t n = 0;
     int i;
-    kr_eval_opts walk = KR_EVAL_OPTS_INIT, trace = KR_EVAL_OPTS_INIT;
-    kr_rules *r = NULL;
-    kr_app *a = NULL;
-    kr_error err;
 
     n += (size_t)snprintf(extra + n, sizeof(extra) - n,
                           "<value id=\"c1\" type=\"integer\">"
@@ -369,15 +385,29 @@ START_TEST(test_deep_value_chain)
                               i - 1);
     }
     xml = rules_with_v("integer", "c60 * 2", extra);
-    walk.flags = KR_EVAL_WALK;
-    trace.flags = KR_EVAL_TRACE;
-    TU_ASSERT_OK(tu_rules(&r, "rules.xml", xml, &err), err);
-    TU_ASSERT_OK(tu_app(&a, r, "app.xml", APP, &err), err);
-    TU_EXPECT_VALUE(r, a, NULL, "v", "120");
-    TU_EXPECT_VALUE(r, a, &walk, "v", "120");
-    TU_EXPECT_VALUE(r, a, &trace, "v", "120");
-    kr_app_free(a);
-    kr_rules_free(r);
+    expect_three_ways(xml, "120");
+    free(xml);
+}
+END_TEST
+
+/* 1 + (1 + (1 + ...)) forty deep needs more operand stack than compiled
+ * code is given (32 levels): it is walked as a tree, with the same
+ * result whichever way it is asked for. */
+START_TEST(test_deep_formula)
+{
+    char f[512], *xml;
+    size_t n = 0;
+    int i;
+
+    for (i = 0; i < 39; i++) {
+        n += (size_t)snprintf(f + n, sizeof(f) - n, "1 + (");
+    }
+    n += (size_t)snprintf(f + n, sizeof(f) - n, "1");
+    for (i = 0; i < 39; i++) {
+        n += (size_t)snprintf(f + n, sizeof(f) - n, ")");
+    }
+    xml = rules_with_v("integer", f, "");
+    expect_three_ways(xml, "40");
     free(xml);
 }
 END_TEST
@@ -1711,6 +1741,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, test_parameter_gap);
     tcase_add_test(tc, test_reuse_across_dates);
     tcase_add_test(tc, test_deep_value_chain);
+    tcase_add_test(tc, test_deep_formula);
     tcase_add_test(tc, test_scale_brackets);
     tcase_add_test(tc, test_scale_no_bracket);
     tcase_add_test(tc, test_cases_first_unique);
